@@ -1,0 +1,83 @@
+# Socket Steps: build, run and test every step.
+#
+#   make                  build every step (binaries next to their sources)
+#   make test             install what the tests need (when it can), build, run them all
+#   make check            the suite under ASan+UBSan and TSan, plus cppcheck and clang-tidy
+#   make step-02 run      build step 02 and start it (HOST=, PORT= override)
+#   make step-03 run      build the client and run it against HOST:PORT
+#   make step-02 test     run one step's tests
+#   make clean
+
+CFLAGS ?= -std=c11 -Wall -Wextra -Wpedantic -Werror -O2 -g
+HOST ?= 127.0.0.1
+PORT ?= 9797
+# Where binaries go: "." puts each next to its source; make check builds elsewhere.
+OUT ?= .
+BATS ?= bats
+export BATS_TEST_TIMEOUT ?= 30
+
+STEPS := $(notdir $(wildcard steps/[0-9][0-9]-*))
+BINARIES := $(OUT)/steps/01-blocking-server/server \
+            $(OUT)/steps/02-threaded-server/server \
+            $(OUT)/steps/03-client/client
+
+.PHONY: all test check run clean deps lint sanitize-address sanitize-thread
+.DEFAULT_GOAL := all
+
+all: $(BINARIES)
+
+# Each step builds alone, from its one source file, as its chapter shows.
+compile = @mkdir -p $(@D) && $(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+$(OUT)/steps/01-blocking-server/server: steps/01-blocking-server/server.c
+	$(compile)
+$(OUT)/steps/02-threaded-server/server: steps/02-threaded-server/server.c
+	$(compile) -pthread
+$(OUT)/steps/03-client/client: steps/03-client/client.c
+	$(compile)
+
+# --- one step: make step-NN [run|test] ------------------------------------
+# "make step-02 run" names the step as one goal and the action as another.
+STEP_NUMBER := $(patsubst step-%,%,$(filter step-%,$(MAKECMDGOALS)))
+STEP_DIR := $(wildcard steps/$(STEP_NUMBER)-*)
+STEP_BINARY := $(wildcard $(STEP_DIR)/*.c)
+STEP_BINARY := $(STEP_BINARY:.c=)
+
+step-%: $(STEP_BINARY)
+	@test -n "$(STEP_DIR)" || { echo "No step $*. Steps: $(STEPS)" >&2; exit 2; }
+
+run: $(if $(STEP_NUMBER),step-$(STEP_NUMBER))
+	@test -n "$(STEP_NUMBER)" || { echo "Say which step to run, e.g.: make step-01 run" >&2; exit 2; }
+	$(STEP_BINARY) -H $(HOST) -p $(PORT)
+
+deps:
+	@tests/ensure-deps
+
+test: deps all
+	$(BATS) $(if $(STEP_NUMBER),tests/$(notdir $(STEP_DIR)).bats,tests)
+
+# --- make check: sanitizers and static analysis ---------------------------
+SANITIZER_CFLAGS := -std=c11 -Wall -Wextra -Wpedantic -Werror -O1 -g -fno-omit-frame-pointer
+# Any report makes the program exit non-zero, and the tests read its stderr.
+export ASAN_OPTIONS := detect_leaks=1
+export UBSAN_OPTIONS := halt_on_error=1:print_stacktrace=1
+export TSAN_OPTIONS := halt_on_error=1
+
+check: deps sanitize-address sanitize-thread lint
+
+sanitize-address:
+	$(MAKE) --no-print-directory OUT=build/asan \
+	    CFLAGS='$(SANITIZER_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all'
+	SANITIZER=address STEPS_ROOT=build/asan/steps $(BATS) tests
+
+sanitize-thread:
+	$(MAKE) --no-print-directory OUT=build/tsan CFLAGS='$(SANITIZER_CFLAGS) -fsanitize=thread'
+	SANITIZER=thread STEPS_ROOT=build/tsan/steps $(BATS) tests/02-threaded-server.bats
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,style,performance,portability \
+	    --inline-suppr steps/*/*.c
+	clang-tidy --quiet steps/*/*.c -- -std=c11 -pthread
+
+clean:
+	rm -rf build $(BINARIES)

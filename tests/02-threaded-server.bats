@@ -1,0 +1,69 @@
+#!/usr/bin/env bats
+# Step 02: one thread per client, so clients no longer wait for each other.
+
+bats_require_minimum_version 1.5.0
+load helpers
+load server_cases
+
+setup() { SERVER=$(server_binary 02-threaded-server); }
+
+expected_session_log() {
+    echo "[INFO] Starting thread for connection $1"
+    echo "[CONNECTION] Connected to $1"
+    echo "[CONNECTION] Disconnected from $1"
+}
+
+@test "02: builds alone with the cc line its chapter shows" { check_standalone_build 02-threaded-server server.c; }
+@test "02: announces the port it really listens on" { check_listening_line; }
+@test "02: replies with one escaped line per chunk and logs the session" { check_reply_and_log; }
+@test "02: escapes every byte value in replies; its log has no raw control byte" { check_escapes_every_byte; }
+@test "02: answers every byte of a 1 MiB flood (partial sends completed)" { check_flood_fully_answered; }
+@test "02: serves the next client after one resets mid-reply" { check_serves_after reset-after-send; }
+@test "02: serves the next client after one floods without reading" { check_serves_after flood-without-reading 1; }
+@test "02: serves the next client after one disconnects at once" { check_serves_after connect-and-close; }
+@test "02: descriptors and threads return to their count after clients leave" { check_resources_return; }
+@test "02: SIGINT stops it with a log line and status 0" { check_stops_on INT; }
+@test "02: SIGTERM stops it with a log line and status 0" { check_stops_on TERM; }
+@test "02: SIGTERM stops it while a client is connected" { check_stops_with_idle_client TERM; }
+@test "02: usage errors exit 2 with a reason and the usage" { check_usage_errors; }
+@test "02: failing system calls exit 1 naming the call" { check_system_call_errors; }
+
+@test "02: a second client is served while the first stays connected" {
+    start_server "$SERVER"
+    run -0 peer second-client
+    assert_output "first: replied
+second, while first connected: replied"
+}
+
+@test "02: serves 100 clients at the same time, one thread each, then returns to one thread" {
+    start_server_warm "$SERVER"
+    local threads held=$BATS_TEST_TMPDIR/held release=$BATS_TEST_TMPDIR/release
+    threads=$(thread_count)
+    mkfifo "$release"
+    peer concurrent 100 <"$release" >"$held" 3>&- &
+    local clients=$!
+    exec 4>"$release" # the clients stay connected until this closes
+    wait_until 20 grep -q "clients replied" "$held"
+    run cat "$held"
+    assert_output "100 of 100 clients replied while all were connected"
+    assert_equal "$(thread_count)" $((threads + 100))
+    exec 4>&-
+    wait "$clients"
+    wait_until 5 threads_are "$threads" ||
+        fail "expected $threads threads after the clients left, got $(thread_count)"
+}
+
+@test "02: a thread that cannot be created drops that client, and the server goes on" {
+    [[ -z ${SANITIZER:-} ]] || skip "address-space limits do not apply to sanitizer builds"
+    # Each thread asks for a stack as large as ulimit -s; with little address
+    # space (ulimit -v) pthread_create fails with EAGAIN.
+    start_server bash -c 'ulimit -s 200000 && ulimit -v 150000 && exec "$0" "$@"' "$SERVER"
+    run -0 peer exchange
+    assert_line --index 1 "no reply: the server closed the connection"
+    run -0 peer exchange
+    assert_line --index 1 "no reply: the server closed the connection"
+    server_alive
+    run cat "$SERVER_ERR"
+    assert_output "pthread_create: Resource temporarily unavailable
+pthread_create: Resource temporarily unavailable"
+}

@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Test clients for the servers: well-behaved, concurrent and hostile.
+
+Usage: peer.py SCENARIO PORT [ARGS]   (host is always 127.0.0.1)
+
+Each scenario prints what a person watching would observe, one line per
+fact, so the bats tests can assert on it. Every wait is bounded.
+"""
+import socket
+import struct
+import sys
+import threading
+import time
+
+HOST = "127.0.0.1"
+TIMEOUT = 5.0
+
+
+def connect(port):
+    return socket.create_connection((HOST, port), timeout=TIMEOUT)
+
+
+def local_address(sock):
+    host, port = sock.getsockname()[:2]
+    return f"{host}:{port}"
+
+
+def read_line(sock, timeout=TIMEOUT):
+    """Reads one reply line; returns None if none arrives in time."""
+    sock.settimeout(timeout)
+    data = b""
+    try:
+        while not data.endswith(b"\n"):
+            chunk = sock.recv(1)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        return None
+    return data.decode("ascii", "backslashreplace").rstrip("\n")
+
+
+def read_all(sock):
+    """Reads until the server closes; returns the bytes."""
+    sock.settimeout(TIMEOUT)
+    chunks = []
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def reset(sock):
+    """Closes with an RST instead of a FIN (SO_LINGER with a zero timeout)."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def received_fields(replies):
+    """The DATA of every '[CONNECTION] Received "DATA" from ...' line, joined."""
+    fields = []
+    for line in replies.decode("ascii").splitlines():
+        prefix, rest = line.split('"', 1)
+        assert prefix == "[CONNECTION] Received ", line
+        data, _ = rest.rsplit('" from ', 1)
+        fields.append(data)
+    return "".join(fields)
+
+
+def exchange(port, message="Hello world!"):
+    """Sends a message, closes the sending side, prints the reply."""
+    with connect(port) as sock:
+        print("local", local_address(sock))
+        try:
+            sock.sendall(message.encode())
+            sock.shutdown(socket.SHUT_WR)
+            reply = read_all(sock)
+        except socket.timeout:
+            sys.exit(f"no reply within {TIMEOUT} s")
+        except OSError:  # reset, or not connected any more: the server closed
+            reply = b""
+        sys.stdout.write(reply.decode("ascii") or "no reply: the server closed the connection\n")
+
+
+def send_bytes(port, path):
+    """Sends a file's bytes, prints the DATA fields of the replies, joined."""
+    with open(path, "rb") as f:
+        payload = f.read()
+    with connect(port) as sock:
+        sock.sendall(payload)
+        sock.shutdown(socket.SHUT_WR)
+        print(received_fields(read_all(sock)))
+
+
+def second_client(port):
+    """Does a second client get a reply while a first one stays connected?"""
+    first = connect(port)
+    first.sendall(b"first")
+    print("first:", "replied" if read_line(first) else "no reply")
+    second = connect(port)
+    second.sendall(b"second")
+    reply = read_line(second, timeout=1.0)
+    if reply:
+        print("second, while first connected: replied")
+    else:
+        print("second, while first connected: no reply within 1 s")
+    first.close()
+    if not reply:
+        reply = read_line(second)
+        waited = "replied" if reply else "no reply"
+        print("second, after first left:", waited)
+    second.close()
+
+
+def concurrent(port, count):
+    """Connects count clients, each served while all the earlier ones stay open,
+    then holds them all open until standard input closes.
+
+    Each client gets its reply before the next connects, so a burst never
+    overflows the listen backlog (that lesson belongs to the benchmark).
+    """
+    count = int(count)
+    clients = []
+    for i in range(count):
+        sock = connect(port)
+        sock.sendall(f"client {i}".encode())
+        if read_line(sock) is None:
+            break
+        clients.append(sock)
+    print(f"{len(clients)} of {count} clients replied while all were connected", flush=True)
+    sys.stdin.read()
+    for sock in clients:
+        sock.close()
+
+
+def flood(port, size):
+    """Sends size bytes while reading replies; prints how many bytes were echoed."""
+    size = int(size)
+    with connect(port) as sock:
+        def send():
+            sock.sendall(b"A" * size)
+            sock.shutdown(socket.SHUT_WR)
+        sender = threading.Thread(target=send)
+        sender.start()
+        echoed = len(received_fields(read_all(sock)))
+        sender.join()
+    print(f"sent {size} bytes, the replies echoed {echoed} bytes")
+
+
+def flood_without_reading(port, seconds):
+    """Sends as fast as possible, never reads, then resets the connection."""
+    sock = connect(port)
+    sock.setblocking(False)
+    deadline = time.monotonic() + float(seconds)
+    sent = 0
+    while time.monotonic() < deadline:
+        try:
+            sent += sock.send(b"B" * 65536)
+        except BlockingIOError:
+            time.sleep(0.01)
+    reset(sock)
+    print(f"sent {sent} bytes without reading, then reset", file=sys.stderr)
+
+
+def reset_after_send(port):
+    """Sends a message and resets the connection before the reply comes."""
+    sock = connect(port)
+    sock.sendall(b"bye" * 100)
+    reset(sock)
+
+
+def hold(port, seconds="10"):
+    """Stays connected after one exchange; reports whether the server closes first."""
+    with connect(port) as sock:
+        sock.sendall(b"hello")
+        print("replied" if read_line(sock) else "no reply", flush=True)
+        sock.settimeout(float(seconds))
+        try:
+            closed = sock.recv(1) == b""
+        except socket.timeout:
+            closed = False
+        except ConnectionResetError:
+            closed = True
+        print("the server closed the connection" if closed else f"still open after {seconds} s")
+
+
+def connect_and_close(port):
+    """Connects and leaves at once, without sending anything."""
+    connect(port).close()
+
+
+SCENARIOS = {
+    "exchange": exchange,
+    "send-bytes": send_bytes,
+    "second-client": second_client,
+    "concurrent": concurrent,
+    "flood": flood,
+    "flood-without-reading": flood_without_reading,
+    "reset-after-send": reset_after_send,
+    "connect-and-close": connect_and_close,
+    "hold": hold,
+}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3 or sys.argv[1] not in SCENARIOS:
+        sys.exit(f"usage: peer.py {{{'|'.join(SCENARIOS)}}} PORT [ARGS]")
+    SCENARIOS[sys.argv[1]](int(sys.argv[2]), *sys.argv[3:])

@@ -1,0 +1,133 @@
+# Test cases every server step must pass (same protocol, options, log lines,
+# escaping, errors and signals). A step's .bats file sets SERVER to its
+# binary and defines expected_session_log PEER: the log lines one client
+# at PEER produces, in order.
+
+check_listening_line() {
+    start_server "$SERVER"
+    run head -n 1 "$SERVER_LOG"
+    assert_output "[INFO] Listening on 127.0.0.1:$PORT"
+    ((PORT > 0))
+}
+
+check_reply_and_log() {
+    start_server "$SERVER"
+    run -0 peer exchange
+    local peer_address=${lines[0]#local }
+    assert_equal "${#lines[@]}" 2
+    assert_line --index 1 "[CONNECTION] Received \"Hello world!\" from $peer_address"
+    wait_for_log "Disconnected from $peer_address"
+    run cat "$SERVER_LOG"
+    assert_output "[INFO] Listening on 127.0.0.1:$PORT
+$(expected_session_log "$peer_address")"
+}
+
+check_escapes_every_byte() {
+    start_server "$SERVER"
+    "$PYTHON" -c 'import sys; sys.stdout.buffer.write(bytes(range(256)))' >"$BATS_TEST_TMPDIR/all-bytes"
+    run -0 peer send-bytes "$BATS_TEST_TMPDIR/all-bytes"
+    assert_output "$(cat "$TESTS_DIR/fixtures/all-bytes.escaped")"
+    # Nor does the operator's screen get a raw control byte.
+    run -1 env LC_ALL=C grep -n '[^[:print:]]' "$SERVER_LOG"
+}
+
+check_flood_fully_answered() {
+    start_server "$SERVER"
+    run -0 peer flood 1048576
+    assert_output "sent 1048576 bytes, the replies echoed 1048576 bytes"
+}
+
+# check_serves_after SCENARIO [ARGS]: a client misbehaves, the next one is served.
+check_serves_after() {
+    start_server "$SERVER"
+    peer "$@" || true # what the bad client itself sees does not matter here
+    run -0 peer exchange
+    assert_line --index 1 --regexp '^\[CONNECTION\] Received "Hello world!" from 127\.0\.0\.1:[0-9]+$'
+    server_alive
+}
+
+# Every kind of client comes and goes; the server ends with what it started with.
+check_resources_return() {
+    start_server_warm "$SERVER"
+    local descriptors threads
+    descriptors=$(open_descriptors)
+    threads=$(thread_count)
+    for _ in 1 2 3 4 5; do
+        peer exchange >/dev/null
+        peer reset-after-send
+        peer connect-and-close
+    done
+    peer flood-without-reading 0.3
+    peer exchange >/dev/null
+    wait_until 5 descriptors_are "$descriptors" ||
+        fail "expected $descriptors open descriptors after the clients left, got $(open_descriptors)"
+    wait_until 5 threads_are "$threads" ||
+        fail "expected $threads threads after the clients left, got $(thread_count)"
+}
+
+# check_stops_on SIGNAL: an idle server exits 0 and says so.
+check_stops_on() {
+    start_server "$SERVER"
+    stop_server "$1"
+    assert_equal "$SERVER_STATUS" 0
+    run tail -n 1 "$SERVER_LOG"
+    assert_output "[INFO] Shutting down"
+}
+
+# check_stops_with_idle_client SIGNAL: a connected, idle client does not hold up shutdown.
+check_stops_with_idle_client() {
+    start_server "$SERVER"
+    local held=$BATS_TEST_TMPDIR/held
+    peer hold 10 >"$held" 3>&- &
+    local holder=$!
+    wait_until 5 grep -q replied "$held" || fail "the held client got no reply"
+    stop_server "$1"
+    assert_equal "$SERVER_STATUS" 0
+    wait "$holder"
+    run cat "$held"
+    assert_output "replied
+the server closed the connection"
+}
+
+check_usage_errors() {
+    run -0 "$SERVER" -h
+    assert_line --index 0 "usage: server [-H host] [-p port]"
+
+    run -2 --separate-stderr "$SERVER" -x
+    assert_equal "${stderr_lines[0]}" "server: unknown option: -x"
+    assert_equal "${stderr_lines[1]}" "usage: server [-H host] [-p port]"
+    assert_output ""
+
+    local bad
+    for bad in 65536 abc -1 "" 1e3 99999999; do
+        run -2 --separate-stderr "$SERVER" -p "$bad"
+        assert_equal "${stderr_lines[0]}" "server: port must be a number from 0 to 65535: $bad"
+    done
+
+    run -2 --separate-stderr "$SERVER" -p
+    assert_equal "${stderr_lines[0]}" "server: option needs a value: -p"
+
+    run -2 --separate-stderr "$SERVER" extra
+    assert_equal "${stderr_lines[0]}" "server: unexpected argument: extra"
+}
+
+check_system_call_errors() {
+    start_server "$SERVER"
+    run -1 --separate-stderr timeout 5 "$SERVER" -p "$PORT"
+    assert_equal "$stderr" "bind: Address already in use"
+
+    # 192.0.2.1 is a documentation address: never one of this machine's.
+    run -1 --separate-stderr timeout 5 "$SERVER" -H 192.0.2.1 -p 0
+    assert_equal "$stderr" "bind: Cannot assign requested address"
+}
+
+check_standalone_build() {
+    local step_dir=$REPO_ROOT/steps/$1 source=$2
+    local build_line
+    build_line=$(grep -m 1 -E '^\s*cc .* -o ' "$step_dir/README.md" | sed -E 's/^\s+//')
+    [[ -n $build_line ]] || fail "$1/README.md shows no cc line"
+    cp "$step_dir/$source" "$BATS_TEST_TMPDIR/"
+    cd "$BATS_TEST_TMPDIR"
+    run -0 bash -c "$build_line"
+    assert_output ""
+}
