@@ -5,7 +5,10 @@
 #   make check            the suite under ASan+UBSan and TSan, plus cppcheck and clang-tidy
 #   make step-02 run      build step 02 and start it (HOST=, PORT= override)
 #   make step-03 run      build the client and run it against HOST:PORT
+#                         (MESSAGE= and WAIT= set its -m and -w)
 #   make step-02 test     run one step's tests
+#   make html             build the HTML notes into docs/html/
+#   make regions          refresh the code copies in the chapters from the sources
 #   make clean
 
 CFLAGS ?= -std=c11 -Wall -Wextra -Wpedantic -Werror -O2 -g
@@ -14,14 +17,17 @@ PORT ?= 9797
 # Where binaries go: "." puts each next to its source; make check builds elsewhere.
 OUT ?= .
 BATS ?= bats
+# The system's python3: a version manager's shim can be slow to start.
+PYTHON ?= $(shell command -v /usr/bin/python3 || command -v python3)
 export BATS_TEST_TIMEOUT ?= 30
 
 STEPS := $(notdir $(wildcard steps/[0-9][0-9]-*))
+STEP_TESTS := $(wildcard tests/[0-9][0-9]-*.bats)
 BINARIES := $(OUT)/steps/01-blocking-server/server \
             $(OUT)/steps/02-threaded-server/server \
             $(OUT)/steps/03-client/client
 
-.PHONY: all test check run clean deps lint sanitize-address sanitize-thread
+.PHONY: all test check run clean deps lint sanitize-address sanitize-thread html regions
 .DEFAULT_GOAL := all
 
 all: $(BINARIES)
@@ -46,15 +52,25 @@ STEP_BINARY := $(STEP_BINARY:.c=)
 step-%: $(STEP_BINARY)
 	@test -n "$(STEP_DIR)" || { echo "No step $*. Steps: $(STEPS)" >&2; exit 2; }
 
+# The client's own options, only when given: MESSAGE='Hi there' WAIT=0.
+CLIENT_OPTIONS = $(if $(MESSAGE),-m '$(MESSAGE)') $(if $(WAIT),-w $(WAIT))
+
 run: $(if $(STEP_NUMBER),step-$(STEP_NUMBER))
 	@test -n "$(STEP_NUMBER)" || { echo "Say which step to run, e.g.: make step-01 run" >&2; exit 2; }
-	$(STEP_BINARY) -H $(HOST) -p $(PORT)
+	$(strip $(STEP_BINARY) -H $(HOST) -p $(PORT) $(if $(filter %/client,$(STEP_BINARY)),$(CLIENT_OPTIONS)))
 
 deps:
 	@tests/ensure-deps
 
 test: deps all
 	$(BATS) $(if $(STEP_NUMBER),tests/$(notdir $(STEP_DIR)).bats,tests)
+
+# --- the book ---------------------------------------------------------------
+html:
+	$(PYTHON) docs/book.py html docs/html
+
+regions:
+	$(PYTHON) docs/book.py refresh
 
 # --- make check: sanitizers and static analysis ---------------------------
 SANITIZER_CFLAGS := -std=c11 -Wall -Wextra -Wpedantic -Werror -O1 -g -fno-omit-frame-pointer
@@ -68,7 +84,7 @@ check: deps sanitize-address sanitize-thread lint
 sanitize-address:
 	$(MAKE) --no-print-directory OUT=build/asan \
 	    CFLAGS='$(SANITIZER_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all'
-	SANITIZER=address STEPS_ROOT=build/asan/steps $(BATS) tests
+	SANITIZER=address STEPS_ROOT=build/asan/steps $(BATS) $(STEP_TESTS)
 
 sanitize-thread:
 	$(MAKE) --no-print-directory OUT=build/tsan CFLAGS='$(SANITIZER_CFLAGS) -fsanitize=thread'
@@ -80,4 +96,4 @@ lint:
 	clang-tidy --quiet steps/*/*.c -- -std=c11 -pthread
 
 clean:
-	rm -rf build $(BINARIES)
+	rm -rf build docs/html $(BINARIES)

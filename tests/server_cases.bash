@@ -124,7 +124,7 @@ check_system_call_errors() {
 check_standalone_build() {
     local step_dir=$REPO_ROOT/steps/$1 source=$2
     local build_line
-    build_line=$(grep -m 1 -E '^\s*cc .* -o ' "$step_dir/README.md" | sed -E 's/^\s+//')
+    build_line=$(grep -m 1 -E '^\$ cc .* -o ' "$step_dir/README.md" | sed -E 's/^\$ //')
     [[ -n $build_line ]] || fail "$1/README.md shows no cc line"
     cp "$step_dir/$source" "$BATS_TEST_TMPDIR/"
     cd "$BATS_TEST_TMPDIR"

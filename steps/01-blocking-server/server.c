@@ -271,6 +271,7 @@ static int open_listener(const char *host, const char *port)
 }
 // [/listen]
 
+// [announce]
 /* Prints "[INFO] Listening on IP:PORT" with the port the kernel really gave us. */
 static void announce_listening(int listener)
 {
@@ -282,6 +283,7 @@ static void announce_listening(int listener)
     format_address((struct sockaddr *)&address, length, text, sizeof text);
     printf("[INFO] Listening on %s\n", text);
 }
+// [/announce]
 
 // [send-all]
 /*
@@ -334,6 +336,7 @@ static void serve_client(int client, const char *peer)
 }
 // [/serve-client]
 
+// [accept-errors]
 /*
  * A failed accept() ends no one but that one client: it may have left
  * already (ECONNABORTED), or we may be out of descriptors (EMFILE), in
@@ -349,6 +352,7 @@ static void report_accept_error(void)
         nanosleep(&pause, NULL);
     }
 }
+// [/accept-errors]
 
 // [accept-loop]
 /* Accepts clients one after another, serving each until it leaves. */

@@ -12,7 +12,6 @@
  * SPDX-License-Identifier: 0BSD
  */
 
-// [includes]
 #define _POSIX_C_SOURCE 200809L /* getaddrinfo, sigaction, nanosleep */
 
 #include <errno.h>
@@ -28,9 +27,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-// [/includes]
 
-// [settings]
 #define DEFAULT_HOST "127.0.0.1"
 #define DEFAULT_PORT "9797"
 #define BACKLOG 5          /* the article's listen(5) */
@@ -39,7 +36,6 @@
 #define ADDRESS_SIZE (INET6_ADDRSTRLEN + 16)
 /* Escaping turns one byte into at most four ("\xNN"). */
 #define REPLY_SIZE (4 * RECV_SIZE + ADDRESS_SIZE + 64)
-// [/settings]
 
 static const char *program_name = "server";
 
@@ -94,7 +90,6 @@ static int is_valid_port(const char *text)
     return errno == 0 && *end == '\0' && value <= 65535;
 }
 
-// [escape]
 /*
  * Writes DATA escaped C-style into out (which must hold 4 * size + 1 bytes):
  * printable ASCII as is, quote and backslash escaped, \n \r \t, and every
@@ -132,9 +127,7 @@ static size_t escape_bytes(const unsigned char *data, size_t size, char *out)
     out[n] = '\0';
     return n;
 }
-// [/escape]
 
-// [format-address]
 /* Formats a socket address as "IP:PORT" ("[IP]:PORT" for IPv6). */
 static void format_address(const struct sockaddr *address, socklen_t length,
                            char *out, size_t out_size)
@@ -150,9 +143,7 @@ static void format_address(const struct sockaddr *address, socklen_t length,
     else
         snprintf(out, out_size, "%s:%s", host, port);
 }
-// [/format-address]
 
-// [signals]
 static void on_stop_signal(int signal_number)
 {
     (void)signal_number;
@@ -216,9 +207,7 @@ static int wait_until_readable(int fd)
             return 0;
     }
 }
-// [/signals]
 
-// [listen]
 /*
  * Resolves host and port, then creates, binds and listens on the first
  * address that works. Exits with "call: reason" if none does.
@@ -270,7 +259,6 @@ static int open_listener(const char *host, const char *port)
     }
     return listener;
 }
-// [/listen]
 
 /* Prints "[INFO] Listening on IP:PORT" with the port the kernel really gave us. */
 static void announce_listening(int listener)
@@ -284,7 +272,6 @@ static void announce_listening(int listener)
     printf("[INFO] Listening on %s\n", text);
 }
 
-// [send-all]
 /*
  * send() may write fewer bytes than asked (a partial send), or be
  * interrupted before writing any (EINTR). Keep going until all are sent.
@@ -304,9 +291,7 @@ static int send_all(int fd, const char *data, size_t size)
     }
     return 0;
 }
-// [/send-all]
 
-// [serve-client]
 /* Talks to one client until it closes the connection or fails. */
 static void serve_client(int client, const char *peer)
 {
@@ -333,7 +318,6 @@ static void serve_client(int client, const char *peer)
         }
     }
 }
-// [/serve-client]
 
 /*
  * A failed accept() ends no one but that one client: it may have left
@@ -451,7 +435,6 @@ static void parse_arguments(int argc, char **argv, const char **host, const char
         usage_error("unexpected argument: ", argv[optind]);
 }
 
-// [main]
 int main(int argc, char **argv)
 {
     const char *host = DEFAULT_HOST;
@@ -473,4 +456,3 @@ int main(int argc, char **argv)
         die("close");
     return 0;
 }
-// [/main]

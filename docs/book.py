@@ -1,0 +1,428 @@
+#!/usr/bin/env python3
+"""The book's one tool: code regions, drift checks, transcripts, HTML notes.
+
+  book.py region FILE NAME   print the region NAME of a source file
+  book.py diff OLD NEW       print the unified diff of two source files
+  book.py check              fail if a chapter's code copy has drifted from its
+                             source, names a missing region, a marker is unused,
+                             or a console block has no transcript the tests run
+  book.py refresh            rewrite every chapter's code copies from the sources
+  book.py transcript ID      print the console block with that transcript id
+  book.py compare ID FILE [PORT]
+                             compare a replayed session (FILE) with transcript ID;
+                             PORT is the port the test's server really had
+  book.py html OUTDIR        build the HTML notes with pandoc (one page a chapter)
+  book.py links OUTDIR       check every internal link and #anchor in OUTDIR
+
+Run it from anywhere; paths are taken relative to the repository.
+
+In a C source, a region is the lines between "// [name]" and "// [/name]".
+In a chapter, a directive is an HTML comment on its own line, followed by a
+fenced block that GitHub shows and the HTML build replaces:
+  <!-- include server.c [accept-loop] -->   a region (path from the chapter)
+  <!-- diff ../01-x/server.c server.c -->   the diff of two sources
+  <!-- transcript 01-first-run -->          a console session the tests replay
+"""
+import difflib
+import html.parser
+import inspect
+import os
+import re
+import shutil
+import subprocess
+import sys
+import urllib.parse
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ORDER_FILE = os.path.join(REPO, "chapters", "ORDER")
+SOURCE_DIRS = ["steps"]
+MARKER = re.compile(r"^\s*// \[(/?)([a-z0-9-]+)\]\s*$")
+DIRECTIVE = re.compile(r"^<!-- (include|diff|transcript) (.+?) -->$")
+FENCE = re.compile(r"^```")
+
+
+class BookError(Exception):
+    pass
+
+
+# --- sources and regions ---------------------------------------------------
+
+def read_regions(path):
+    """Returns {name: text} for every region of a source file."""
+    regions, open_regions = {}, {}
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    for number, line in enumerate(lines, 1):
+        match = MARKER.match(line)
+        if not match:
+            for name in open_regions:
+                regions[name].append(line)
+            continue
+        closing, name = match.groups()
+        if not closing:
+            if name in regions:
+                raise BookError(f"{path}:{number}: region [{name}] opened twice")
+            regions[name], open_regions[name] = [], number
+        elif name not in open_regions:
+            raise BookError(f"{path}:{number}: [/{name}] closes no open region")
+        else:
+            del open_regions[name]
+    for name, number in open_regions.items():
+        raise BookError(f"{path}:{number}: region [{name}] is never closed")
+    return {name: "\n".join(text) for name, text in regions.items()}
+
+
+def region(path, name):
+    regions = read_regions(path)
+    if name not in regions:
+        raise BookError(f"{relative(path)} has no region [{name}]")
+    return regions[name]
+
+
+def code_lines(path):
+    """A source's lines without region markers: the program as a reader sees it."""
+    with open(path, encoding="utf-8") as f:
+        return [line for line in f.read().splitlines() if not MARKER.match(line)]
+
+
+def source_diff(old, new):
+    old_lines, new_lines = code_lines(old), code_lines(new)
+    diff = difflib.unified_diff(old_lines, new_lines, relative(old), relative(new), lineterm="")
+    return "\n".join(diff)
+
+
+def relative(path):
+    return os.path.relpath(path, REPO)
+
+
+def all_sources():
+    for top in SOURCE_DIRS:
+        for folder, _, files in sorted(os.walk(os.path.join(REPO, top))):
+            for name in sorted(files):
+                if name.endswith(".c"):
+                    yield os.path.join(folder, name)
+
+
+# --- chapters and their directives -----------------------------------------
+
+def chapters():
+    """The chapters' paths, in the book's order (chapters/ORDER)."""
+    with open(ORDER_FILE, encoding="utf-8") as f:
+        names = [line.strip() for line in f if line.strip() and not line.startswith("#")]
+    return [os.path.join(REPO, name) for name in names]
+
+
+def directives(path):
+    """Yields (kind, argument, first, last, language) for each directive of a
+    chapter: the fenced block it governs is lines[first:last] (contents only)."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    i = 0
+    while i < len(lines):
+        match = DIRECTIVE.match(lines[i])
+        if match:
+            opening = i + 1
+            while opening < len(lines) and not lines[opening].strip():
+                opening += 1
+            if opening >= len(lines) or not FENCE.match(lines[opening]):
+                raise BookError(f"{relative(path)}:{i + 1}: a directive must be followed by a fenced block")
+            closing = opening + 1
+            while closing < len(lines) and lines[closing] != "```":
+                closing += 1
+            if closing >= len(lines):
+                raise BookError(f"{relative(path)}:{opening + 1}: fenced block never closed")
+            yield match.group(1), match.group(2), opening + 1, closing, lines[opening][3:].strip()
+            i = closing
+        i += 1
+
+
+def expected_text(chapter, kind, argument):
+    """What the block governed by a directive must hold."""
+    folder = os.path.dirname(chapter)
+    if kind == "include":
+        match = re.fullmatch(r"(\S+) \[([a-z0-9-]+)\]", argument)
+        if not match:
+            raise BookError(f"{relative(chapter)}: bad include '{argument}' (want: FILE [region])")
+        return region(os.path.join(folder, match.group(1)), match.group(2))
+    if kind == "diff":
+        old, new = argument.split()
+        return source_diff(os.path.join(folder, old), os.path.join(folder, new))
+    return None  # transcripts are checked by the tests, which replay them
+
+
+def console_blocks_without_transcript(path):
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    governed = {first - 1 for _, _, first, _, _ in directives(path)}
+    for number, line in enumerate(lines):
+        if line.strip() == "```console" and number not in governed:
+            yield number + 1
+
+
+def transcript_ids_in_tests():
+    ids = set()
+    tests = os.path.join(REPO, "tests")
+    for name in os.listdir(tests):
+        if name.endswith((".bats", ".bash")):
+            with open(os.path.join(tests, name), encoding="utf-8") as f:
+                for match in re.findall(r"check_(?:transcript|session|overlapping_session)((?: [\w-]+)+)", f.read()):
+                    ids.update(match.split())
+    return ids
+
+
+def check():
+    problems, used, seen_ids = [], set(), set()
+    tested_ids = transcript_ids_in_tests()
+    for chapter in chapters():
+        if not os.path.exists(chapter):
+            problems.append(f"chapters/ORDER names {relative(chapter)}, which does not exist")
+            continue
+        with open(chapter, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+        for kind, argument, first, last, _ in directives(chapter):
+            where = f"{relative(chapter)}:{first}"
+            if kind == "transcript":
+                if argument in seen_ids:
+                    problems.append(f"{where}: transcript id {argument} used twice")
+                if argument not in tested_ids:
+                    problems.append(f"{where}: no test runs transcript {argument}")
+                seen_ids.add(argument)
+                continue
+            if kind == "include":
+                file, name = argument.split()
+                used.add((os.path.normpath(os.path.join(os.path.dirname(chapter), file)), name[1:-1]))
+            try:
+                expected = expected_text(chapter, kind, argument)
+            except (BookError, OSError) as error:
+                problems.append(f"{where}: {error}")
+                continue
+            if "\n".join(lines[first:last]) != expected:
+                problems.append(f"{where}: the copy of '{kind} {argument}' differs from the source"
+                                " (run: make regions)")
+        for number in console_blocks_without_transcript(chapter):
+            problems.append(f"{relative(chapter)}:{number}: console block with no <!-- transcript ID -->")
+    for source in all_sources():
+        for name in read_regions(source):
+            if (os.path.normpath(source), name) not in used:
+                problems.append(f"{relative(source)}: region [{name}] is used by no chapter")
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0
+
+
+def refresh():
+    for chapter in chapters():
+        with open(chapter, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+        # Replace from the end, so that earlier line numbers stay valid.
+        for kind, argument, first, last, _ in reversed(list(directives(chapter))):
+            expected = expected_text(chapter, kind, argument)
+            if expected is not None:
+                lines[first:last] = expected.split("\n")
+        with open(chapter, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines))
+    return 0
+
+
+def transcript_text(wanted):
+    for chapter in chapters():
+        with open(chapter, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+        for kind, argument, first, last, _ in directives(chapter):
+            if kind == "transcript" and argument == wanted:
+                return "\n".join(lines[first:last])
+    raise BookError(f"no transcript {wanted} in any chapter")
+
+
+def normalise(text, port=None):
+    """What may differ between a chapter's session and a replay: the port the
+    test's server had (the chapter shows 9797), the ports the system picked
+    for clients, and the ^C a terminal echoes."""
+    if port:
+        text = re.sub(rf"-p (0|{port})\b", "-p 9797", text)
+        text = re.sub(rf":{port}\b", ":9797", text)
+    text = re.sub(r"127\.0\.0\.1:(?!9797\b)\d+", "127.0.0.1:PEER", text)
+    text = re.sub(r"^\^C", "", text, flags=re.M)
+    return text.rstrip("\n").split("\n")
+
+
+def compare(wanted, actual_file, port=None):
+    chapter_lines = transcript_text(wanted)
+    with open(actual_file, encoding="utf-8", errors="backslashreplace") as f:
+        actual = f.read()
+    expected_lines, actual_lines = normalise(chapter_lines), normalise(actual, port)
+    if expected_lines == actual_lines:
+        return 0
+    print(f"transcript {wanted}: the replay differs from the chapter (after normalising ports):", file=sys.stderr)
+    for line in difflib.unified_diff(expected_lines, actual_lines, "chapter", "replay", lineterm=""):
+        print(line, file=sys.stderr)
+    return 1
+
+
+# --- HTML notes --------------------------------------------------------------
+
+def page_name(chapter):
+    """steps/01-x/README.md -> 01-x.html; chapters/00-y.md -> 00-y.html"""
+    base = os.path.basename(chapter)
+    if base == "README.md":
+        base = os.path.basename(os.path.dirname(chapter))
+    return os.path.splitext(base)[0] + ".html"
+
+
+def title_of(chapter):
+    with open(chapter, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("# "):
+                return line[2:].strip()
+    raise BookError(f"{relative(chapter)} has no '# Title' line")
+
+
+def navigation(pages, index, out_dir):
+    """The previous / contents / next bar (and source links) for one page."""
+    links = []
+    if index > 0:
+        links.append(f'<a rel="prev" href="{page_name(pages[index - 1])}">&larr; {html_text(title_of(pages[index - 1]))}</a>')
+    links.append('<a href="index.html">Contents</a>')
+    if index + 1 < len(pages):
+        links.append(f'<a rel="next" href="{page_name(pages[index + 1])}">{html_text(title_of(pages[index + 1]))} &rarr;</a>')
+    bar = '<nav class="book-nav">' + " ".join(links) + "</nav>\n"
+    folder = os.path.dirname(pages[index])
+    sources = [name for name in sorted(os.listdir(folder)) if name.endswith(".c")] if relative(folder).startswith("steps") else []
+    if sources:
+        source_links = ", ".join(
+            f'<a href="{os.path.relpath(os.path.join(folder, name), out_dir)}">{relative(os.path.join(folder, name))}</a>'
+            for name in sources)
+        bar += f'<p class="source-link">Source: {source_links}</p>\n'
+    return bar
+
+
+def html_text(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("`", "")
+
+
+def pandoc(source, target, extra):
+    docs = os.path.join(REPO, "docs")
+    command = ["pandoc", relative(source), "--from=gfm", "--to=html5", "--standalone", "--fail-if-warnings",
+               "--shift-heading-level-by=-1", "--css=style.css", "--highlight-style=tango",
+               f"--lua-filter={os.path.join(docs, 'book.lua')}", "--metadata=lang:en",
+               # what the filter needs: how to run this tool, and where the repo is from the page
+               f"--metadata=book-python:{sys.executable}",
+               f"--metadata=repo-from-page:{os.path.relpath(REPO, os.path.dirname(target))}",
+               "-o", target] + extra
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    if result.returncode != 0 or result.stderr:
+        raise BookError(f"pandoc on {relative(source)}:\n{result.stderr}")
+
+
+def build_html(out_dir):
+    if not shutil.which("pandoc"):
+        raise BookError("pandoc is not installed. On Debian or Ubuntu: "
+                        "sudo apt-get install --no-install-recommends pandoc")
+    out_dir = os.path.abspath(out_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    shutil.copy(os.path.join(REPO, "docs", "style.css"), out_dir)
+    pages = chapters()
+    work = os.path.join(out_dir, ".work")
+    os.makedirs(work, exist_ok=True)
+    for index, chapter in enumerate(pages):
+        nav = os.path.join(work, "nav.html")
+        with open(nav, "w", encoding="utf-8") as f:
+            f.write(navigation(pages, index, out_dir))
+        pandoc(chapter, os.path.join(out_dir, page_name(chapter)),
+               ["--toc", "--toc-depth=2", f"--include-before-body={nav}", f"--include-after-body={nav}"])
+    contents = os.path.join(work, "index.md")
+    with open(contents, "w", encoding="utf-8") as f:
+        f.write("# Socket Steps\n\nTCP socket programming in C, one runnable step at a time.\n\n")
+        for chapter in pages:
+            f.write(f"1. [{title_of(chapter)}]({page_name(chapter)})\n")
+    pandoc(contents, os.path.join(out_dir, "index.html"), [])
+    shutil.rmtree(work)
+    print(f"built {len(pages) + 1} pages in {relative(out_dir)}/")
+    return 0
+
+
+# --- link checking -------------------------------------------------------------
+
+class PageParser(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids, self.links, self.resources = set(), [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for key in ("id", "name"):
+            if attrs.get(key):
+                self.ids.add(attrs[key])
+        if tag == "a" and attrs.get("href"):
+            self.links.append(attrs["href"])
+        if tag in ("img", "script") and attrs.get("src"):
+            self.resources.append(attrs["src"])
+        if tag == "link" and attrs.get("href"):
+            self.resources.append(attrs["href"])
+
+
+def parse_page(path):
+    parser = PageParser()
+    with open(path, encoding="utf-8") as f:
+        parser.feed(f.read())
+    return parser
+
+
+def check_links(out_dir):
+    out_dir = os.path.abspath(out_dir)
+    problems, parsed = [], {}
+    pages = sorted(name for name in os.listdir(out_dir) if name.endswith(".html"))
+    for name in pages:
+        parsed[name] = parse_page(os.path.join(out_dir, name))
+    for name in pages:
+        page = parsed[name]
+        for resource in page.resources:
+            if urllib.parse.urlparse(resource).scheme:
+                problems.append(f"{name}: loads an external resource: {resource}")
+            elif not os.path.exists(os.path.join(out_dir, resource)):
+                problems.append(f"{name}: missing resource: {resource}")
+        for link in page.links:
+            url = urllib.parse.urlparse(link)
+            if url.scheme:
+                continue  # a link out (e.g. the licence) is not a loaded resource
+            target = os.path.normpath(os.path.join(out_dir, urllib.parse.unquote(url.path))) if url.path else os.path.join(out_dir, name)
+            if not os.path.exists(target):
+                problems.append(f"{name}: broken link: {link}")
+                continue
+            if url.fragment:
+                target_name = os.path.relpath(target, out_dir)
+                ids = parsed[target_name].ids if target_name in parsed else set()
+                if url.fragment not in ids:
+                    problems.append(f"{name}: no anchor #{url.fragment} in {target_name}: {link}")
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"checked {sum(len(p.links) for p in parsed.values())} links in {len(pages)} pages")
+    return 1 if problems else 0
+
+
+COMMANDS = {
+    "region": lambda path, name: print(region(path, name)) or 0,
+    "diff": lambda old, new: print(source_diff(old, new)) or 0,
+    "check": check,
+    "refresh": refresh,
+    "transcript": lambda wanted: print(transcript_text(wanted)) or 0,
+    "compare": compare,
+    "html": build_html,
+    "links": check_links,
+}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    command, arguments = COMMANDS[sys.argv[1]], sys.argv[2:]
+    try:
+        inspect.signature(command).bind(*arguments)
+    except TypeError:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    try:
+        sys.exit(command(*arguments))
+    except BookError as error:
+        print(f"book.py: {error}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,217 @@
+#!/usr/bin/env bats
+# The book: chapters never drift from the code, every session a chapter shows
+# is replayed and compared, and the HTML notes build, link and render.
+#
+# Everything runs in a fresh copy of the repository's files, as a clone
+# would have them, so a reader's first build is what gets tested.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+# Replay commands in a reader's environment, not inside "make test"'s: a make
+# that inherits these prints "make[1]: Entering directory".
+unset MAKELEVEL MAKEFLAGS MFLAGS
+
+setup_file() {
+    export BOOK_COPY=$BATS_FILE_TMPDIR/repo
+    mkdir -p "$BOOK_COPY"
+    (cd "$REPO_ROOT" && git ls-files -z --cached --others --exclude-standard |
+        xargs -0 tar -cf -) | tar -C "$BOOK_COPY" -xf -
+    make -s -C "$BOOK_COPY" >/dev/null
+    # The notes, built once: tests that change something build their own.
+    export HTML=$BOOK_COPY/docs/html
+    make -s -C "$BOOK_COPY" html >"$BATS_FILE_TMPDIR/html.out" 2>"$BATS_FILE_TMPDIR/html.err" ||
+        echo "make html failed" >>"$BATS_FILE_TMPDIR/html.err"
+}
+
+teardown() {
+    # A session server runs in its own process group (make, and the server
+    # under it), as in a terminal: end the whole group.
+    if [[ -n ${SERVER_PID:-} ]]; then
+        kill -KILL -- "-$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+}
+
+book() { "$PYTHON" "$BOOK_COPY/docs/book.py" "$@"; }
+
+# replay ID: types the transcript's commands ("$ " lines) into one shell in
+# the copy, and prints what the terminal shows: each command, then its output.
+replay() {
+    local command script=""
+    while IFS= read -r command; do
+        # Print the prompt without losing the previous command's status ($?).
+        script+="status=\$?; printf '%s\\n' $(printf '%q' "\$ $command"); (exit \$status); $command"$'\n'
+    done < <(book transcript "$1" | sed -n 's/^\$ //p')
+    (cd "$BOOK_COPY" && bash -c "$script" 2>&1)
+}
+
+# check_transcript ID: replays a one-terminal session and compares it.
+check_transcript() {
+    replay "$1" >"$BATS_TEST_TMPDIR/$1"
+    run book compare "$1" "$BATS_TEST_TMPDIR/$1"
+    assert_success
+}
+
+# start_session_server ID: runs the transcript's one command in its own
+# process group, as a terminal would, with PORT=0 so no fixed port is used.
+start_session_server() {
+    local command
+    command=$(book transcript "$1" | sed -n 's/^\$ //p')
+    SERVER_LOG=$BATS_TEST_TMPDIR/$1
+    SERVER_ERR=$SERVER_LOG
+    printf '$ %s\n' "$command" >"$SERVER_LOG"
+    cd "$BOOK_COPY"
+    PORT=0 setsid bash -c "$command" >>"$SERVER_LOG" 2>&1 3>&- &
+    SERVER_PID=$!
+    cd - >/dev/null
+    wait_for_log '^\[INFO\] Listening on .*:[0-9]+$' 10
+    PORT=$(sed -nE 's/^\[INFO\] Listening on .*:([0-9]+)$/\1/p' "$SERVER_LOG")
+}
+
+# interrupt_session_server ID: Ctrl-C (SIGINT to the group), then compare.
+interrupt_session_server() {
+    kill -INT -- "-$SERVER_PID"
+    wait_until 5 server_gone || fail "the server did not stop within 5 s of Ctrl-C"
+    wait "$SERVER_PID"
+    SERVER_PID=
+    run book compare "$1" "$SERVER_LOG" "$PORT"
+    assert_success
+}
+
+# check_session SERVER_ID CLIENT_ID: a server in one terminal, the client's
+# commands one after the other in another, then Ctrl-C on the server.
+check_session() {
+    start_session_server "$1"
+    PORT=$PORT replay "$2" >"$BATS_TEST_TMPDIR/$2"
+    interrupt_session_server "$1"
+    run book compare "$2" "$BATS_TEST_TMPDIR/$2" "$PORT"
+    assert_success
+}
+
+# check_overlapping_session SERVER_ID CLIENT_ID: as above, but the client runs
+# in two terminals, the second started while the first is still connected.
+check_overlapping_session() {
+    start_session_server "$1"
+    PORT=$PORT replay "$2" >"$BATS_TEST_TMPDIR/first" 3>&- &
+    local first=$!
+    wait_for_log 'Connected to' 10
+    PORT=$PORT replay "$2" >"$BATS_TEST_TMPDIR/second"
+    wait "$first"
+    interrupt_session_server "$1"
+    local terminal
+    for terminal in first second; do
+        run book compare "$2" "$BATS_TEST_TMPDIR/$terminal" "$PORT"
+        assert_success
+    done
+}
+
+@test "book: 01's build session" { check_transcript 01-build; }
+@test "book: 01's error session" { check_transcript 01-errors; }
+@test "book: 01's two clients, one after the other" { check_overlapping_session 01-server 01-client; }
+@test "book: 02's build session" { check_transcript 02-build; }
+@test "book: 02's two clients, at the same time" { check_overlapping_session 02-server 02-client; }
+@test "book: 03's build session" { check_transcript 03-build; }
+@test "book: 03's client session" { check_session 03-server 03-client; }
+@test "book: 03's refused connection" { check_transcript 03-refused; }
+
+@test "book: every code copy matches its source, every region and marker is used" {
+    run book check
+    assert_success
+    assert_output ""
+}
+
+@test "book: the drift check catches a stale copy, a missing region and an unused marker" {
+    local source=$BOOK_COPY/steps/01-blocking-server/server.c
+    cp "$source" "$BATS_TEST_TMPDIR/server.c"
+    sed -i 's|^/\* Accepts clients one after another|/* Accepts each client in turn|' "$source"
+    sed -i 's|^// \[/main\]|// [main-end]\n// [/main-end]\n// [/main]|' "$source"
+    sed -i 's|^// \[escape\]$|// [escaping]|; s|^// \[/escape\]$|// [/escaping]|' "$source"
+    run book check
+    cp "$BATS_TEST_TMPDIR/server.c" "$source"
+    assert_failure
+    assert_line --partial "the copy of 'include server.c [accept-loop]' differs from the source"
+    assert_line --partial "steps/01-blocking-server/server.c has no region [escape]"
+    assert_line --partial "region [main-end] is used by no chapter"
+}
+
+@test "book: a console block without a transcript the tests run is refused" {
+    local chapter=$BOOK_COPY/steps/03-client/README.md
+    cp "$chapter" "$BATS_TEST_TMPDIR/README.md"
+    printf '\n```console\n$ make step-03 run\n```\n' >>"$chapter"
+    run book check
+    cp "$BATS_TEST_TMPDIR/README.md" "$chapter"
+    assert_failure
+    assert_output --partial "console block with no <!-- transcript ID -->"
+}
+
+@test "book: make html builds every page, with no pandoc warning" {
+    run cat "$BATS_FILE_TMPDIR/html.err"
+    assert_output ""
+    local page
+    for page in index 00-introduction 01-blocking-server 02-threaded-server 03-client; do
+        [[ -s $HTML/$page.html ]] || fail "no page $page.html"
+    done
+}
+
+@test "book: the HTML shows the code as the source has it now, not the markdown copy" {
+    local source=$BOOK_COPY/steps/01-blocking-server/server.c
+    cp "$source" "$BATS_TEST_TMPDIR/server.c"
+    sed -i 's|^/\* Accepts clients one after another, serving each until it leaves. \*/|/* Changed after the copy was made. */|' "$source"
+    run book html "$BATS_TEST_TMPDIR/html"
+    cp "$BATS_TEST_TMPDIR/server.c" "$source"
+    assert_success
+    grep -q "Changed after the copy was made" "$BATS_TEST_TMPDIR/html/01-blocking-server.html"
+    run grep -c "Accepts clients one after another" "$BATS_TEST_TMPDIR/html/01-blocking-server.html"
+    assert_output 0
+    # The step 02 chapter shows the diff, made at build time as well.
+    grep -q "Changed after the copy was made" "$BATS_TEST_TMPDIR/html/02-threaded-server.html"
+}
+
+@test "book: every page has a title, contents, navigation and highlighted C" {
+    local page=$HTML/01-blocking-server.html
+    grep -q '<title>Step 01: A blocking server</title>' "$page"
+    grep -q '<nav id="TOC"' "$page"
+    grep -q '<a rel="prev" href="00-introduction.html">' "$page"
+    grep -q '<a rel="next" href="02-threaded-server.html">' "$page"
+    grep -q 'href="../../steps/01-blocking-server/server.c"' "$page"
+    grep -q '<pre class="sourceCode c">' "$page"
+    grep -q '<a href="02-threaded-server.html">step 02</a>' "$page"
+    run grep -c '<!-- ' "$page"
+    assert_output 0 # the directives are gone
+}
+
+@test "book: every internal link and #anchor resolves, and nothing is loaded from the network" {
+    run book links "$HTML"
+    assert_success
+}
+
+@test "book: the link check catches a broken anchor and an external resource" {
+    cp -r "$HTML" "$BATS_TEST_TMPDIR/html"
+    local page=$BATS_TEST_TMPDIR/html/01-blocking-server.html
+    sed -i 's|href="#the-backlog-and-the-accept-queue"|href="#no-such-section"|' "$page"
+    sed -i 's|</head>|<script src="https://cdn.example/x.js"></script></head>|' "$page"
+    run book links "$BATS_TEST_TMPDIR/html"
+    assert_failure
+    assert_output --partial "no anchor #no-such-section in 01-blocking-server.html"
+    assert_output --partial "loads an external resource: https://cdn.example/x.js"
+}
+
+@test "book: a chapter page renders in headless Chromium" {
+    command -v chromium >/dev/null || skip "chromium is not installed (tests/ensure-deps --with-browser installs it)"
+    local page=file://$HTML/01-blocking-server.html
+    # The screenshot is kept as a build artefact (docs/html is not in git).
+    local shot=$REPO_ROOT/docs/html/screenshot-01-blocking-server.png
+    mkdir -p "$(dirname "$shot")"
+    local browser=(timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run
+        --disable-background-networking --disable-component-update --disable-sync
+        "--user-data-dir=$BATS_TEST_TMPDIR/chromium" --window-size=1200,1600)
+    "${browser[@]}" "--screenshot=$shot" "$page" 2>/dev/null
+    run "$PYTHON" "$TESTS_DIR/png_stats.py" "$shot"
+    assert_output --regexp '^1200x1600 [0-9.]+% drawn$'
+    local drawn=${output#* }
+    drawn=${drawn%%.*}
+    ((drawn >= 2)) || fail "the screenshot is almost blank: $output"
+    run "${browser[@]}" --dump-dom "$page"
+    assert_output --partial '<h1 class="title">Step 01: A blocking server</h1>'
+}
