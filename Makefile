@@ -7,6 +7,7 @@
 #   make step-03 run      build the client and run it against HOST:PORT
 #                         (MESSAGE= and WAIT= set its -m and -w)
 #   make step-02 test     run one step's tests
+#   make mutants          build broken variants of the steps; each must fail a test
 #   make html             build the HTML notes into docs/html/
 #   make regions          refresh the code copies in the chapters from the sources
 #   make clean
@@ -27,7 +28,7 @@ BINARIES := $(OUT)/steps/01-blocking-server/server \
             $(OUT)/steps/02-threaded-server/server \
             $(OUT)/steps/03-client/client
 
-.PHONY: all test check run clean deps lint sanitize-address sanitize-thread html regions
+.PHONY: all test check run clean deps lint sanitize-address sanitize-thread html regions mutants
 .DEFAULT_GOAL := all
 
 all: $(BINARIES)
@@ -64,6 +65,11 @@ deps:
 
 test: deps all
 	$(BATS) $(if $(STEP_NUMBER),tests/$(notdir $(STEP_DIR)).bats,tests)
+	$(if $(STEP_NUMBER),,$(PYTHON) tests/mutants/run.py)
+
+# Tests the tests: every deliberately broken program must fail some test.
+mutants: all
+	$(PYTHON) tests/mutants/run.py
 
 # --- the book ---------------------------------------------------------------
 html:

@@ -21,6 +21,8 @@ expected_session_log() {
 @test "02: serves the next client after one resets mid-reply" { check_serves_after reset-after-send; }
 @test "02: serves the next client after one floods without reading" { check_serves_after flood-without-reading 0.5; }
 @test "02: serves the next client after one disconnects at once" { check_serves_after connect-and-close; }
+@test "02: survives clients that half-close and reset mid-reply (SIGPIPE)" { check_serves_after half-close-then-reset 5; }
+@test "02: can be restarted on the same port at once (SO_REUSEADDR)" { check_restarts_on_same_port; }
 @test "02: descriptors and threads return to their count after clients leave" { check_resources_return; }
 @test "02: SIGINT stops it with a log line and status 0" { check_stops_on INT; }
 @test "02: SIGTERM stops it with a log line and status 0" { check_stops_on TERM; }

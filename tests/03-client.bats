@@ -4,7 +4,9 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup() { CLIENT=$(client_binary); }
+# Every run is bounded: a client that never finishes fails the test in 10 s.
+client() { timeout 10 "$(client_binary)" "$@"; }
+setup() { CLIENT=client; }
 
 reply_pattern='^\[CONNECTION\] Received "Hello world!" from 127\.0\.0\.1:[0-9]+$'
 

@@ -52,12 +52,15 @@ wait_for_log() {
 }
 log_has_or_server_gone() { log_has "$1" || server_gone; }
 
-# start_server BINARY [ARGS...]: starts it on port 0 with fd 3 closed (so bats
-# never waits on it), then sets SERVER_PID and PORT from its Listening line.
+# start_server BINARY [ARGS...]: starts it on port 0 (unless ARGS name a
+# port) with fd 3 closed, so bats never waits on it, then sets SERVER_PID and
+# PORT from its Listening line.
 start_server() {
     SERVER_LOG=$BATS_TEST_TMPDIR/server.out
     SERVER_ERR=$BATS_TEST_TMPDIR/server.err
-    "$@" -p 0 >"$SERVER_LOG" 2>"$SERVER_ERR" 3>&- &
+    local port_option=(-p 0)
+    [[ " $* " == *" -p "* ]] && port_option=()
+    "$@" "${port_option[@]}" >"$SERVER_LOG" 2>"$SERVER_ERR" 3>&- &
     SERVER_PID=$!
     wait_for_log '^\[INFO\] Listening on .*:[0-9]+$'
     PORT=$(sed -nE 's/^\[INFO\] Listening on .*:([0-9]+)$/\1/p' "$SERVER_LOG")

@@ -163,6 +163,18 @@ def flood_without_reading(port, seconds):
     print(f"sent {sent} bytes without reading, then reset", file=sys.stderr)
 
 
+def half_close_then_reset(port, times="5"):
+    """Sends 20 kB, says it has finished (shutdown), then resets at once, times
+    over. The server, replying to what is still queued, then gets EPIPE on its
+    next send: with SIGPIPE not ignored, that signal would kill it."""
+    for _ in range(int(times)):
+        sock = connect(port)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.sendall(b"w" * 20000)
+        sock.shutdown(socket.SHUT_WR)
+        reset(sock)
+
+
 def reset_after_send(port):
     """Sends a message and resets the connection before the reply comes."""
     sock = connect(port)
@@ -198,6 +210,7 @@ SCENARIOS = {
     "flood": flood,
     "flood-without-reading": flood_without_reading,
     "reset-after-send": reset_after_send,
+    "half-close-then-reset": half_close_then_reset,
     "connect-and-close": connect_and_close,
     "hold": hold,
 }

@@ -89,6 +89,20 @@ check_stops_with_idle_client() {
 the server closed the connection"
 }
 
+# The server closes first when it stops with a client connected, so its side
+# of that connection waits in TIME_WAIT: a restart must still bind at once.
+check_restarts_on_same_port() {
+    start_server "$SERVER"
+    local port=$PORT held=$BATS_TEST_TMPDIR/held
+    peer hold 10 >"$held" 3>&- &
+    local holder=$!
+    wait_until 5 grep -q replied "$held" || fail "the held client got no reply"
+    stop_server TERM
+    wait "$holder"
+    start_server "$SERVER" -p "$port"
+    assert_equal "$PORT" "$port"
+}
+
 check_usage_errors() {
     run -0 "$SERVER" -h
     assert_line --index 0 "usage: server [-H host] [-p port]"

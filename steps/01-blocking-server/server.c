@@ -194,13 +194,14 @@ static void install_signal_handlers(void)
 }
 
 /*
- * Sleeps until fd has something to read (or has hung up). Returns 0 then,
- * or -1 once a stop signal has arrived.
+ * Sleeps until fd is ready for events: POLLIN, something to read (or the
+ * peer hung up); POLLOUT, room to write. Returns 0 then, or -1 once a stop
+ * signal has arrived.
  */
-static int wait_until_readable(int fd)
+static int wait_for(int fd, short events)
 {
     struct pollfd watched[2] = {
-        {.fd = fd, .events = POLLIN},
+        {.fd = fd, .events = events},
         {.fd = stop_pipe[0], .events = POLLIN},
     };
     for (;;) {
@@ -289,11 +290,18 @@ static void announce_listening(int listener)
 /*
  * send() may write fewer bytes than asked (a partial send), or be
  * interrupted before writing any (EINTR). Keep going until all are sent.
- * Returns 0, or -1 with errno set if the connection failed.
+ * Before each send, wait for room: a client that stops reading must not
+ * keep us from noticing a stop signal.
+ * Returns 0, or -1 if the connection failed (errno says why) or a stop
+ * signal arrived (errno is EINTR).
  */
 static int send_all(int fd, const char *data, size_t size)
 {
     while (size > 0) {
+        if (wait_for(fd, POLLOUT) == -1) {
+            errno = EINTR;
+            return -1;
+        }
         ssize_t sent = send(fd, data, size, 0);
         if (sent == -1) {
             if (errno == EINTR)
@@ -315,7 +323,7 @@ static void serve_client(int client, const char *peer)
     char escaped[4 * RECV_SIZE + 1];
     char reply[REPLY_SIZE];
 
-    while (wait_until_readable(client) == 0) {
+    while (wait_for(client, POLLIN) == 0) {
         ssize_t received = recv(client, data, sizeof data, 0);
         if (received == 0)
             return; /* the client closed its side: end of stream */
@@ -329,7 +337,8 @@ static void serve_client(int client, const char *peer)
         int length = snprintf(reply, sizeof reply,
                               "[CONNECTION] Received \"%s\" from %s\n", escaped, peer);
         if (send_all(client, reply, (size_t)length) == -1) {
-            perror("send"); /* e.g. "Broken pipe": the client left */
+            if (errno != EINTR)
+                perror("send"); /* e.g. "Broken pipe": the client left */
             return;
         }
     }
@@ -358,7 +367,7 @@ static void report_accept_error(void)
 /* Accepts clients one after another, serving each until it leaves. */
 static void accept_clients(int listener)
 {
-    while (wait_until_readable(listener) == 0) {
+    while (wait_for(listener, POLLIN) == 0) {
         struct sockaddr_storage address;
         socklen_t length = sizeof address;
         int client = accept(listener, (struct sockaddr *)&address, &length);

@@ -186,13 +186,14 @@ static void install_signal_handlers(void)
 }
 
 /*
- * Sleeps until fd has something to read (or has hung up). Returns 0 then,
- * or -1 once a stop signal has arrived.
+ * Sleeps until fd is ready for events: POLLIN, something to read (or the
+ * peer hung up); POLLOUT, room to write. Returns 0 then, or -1 once a stop
+ * signal has arrived.
  */
-static int wait_until_readable(int fd)
+static int wait_for(int fd, short events)
 {
     struct pollfd watched[2] = {
-        {.fd = fd, .events = POLLIN},
+        {.fd = fd, .events = events},
         {.fd = stop_pipe[0], .events = POLLIN},
     };
     for (;;) {
@@ -384,7 +385,7 @@ static void start_client_thread(struct client *client)
 /* Accepts clients and hands each one to a thread of its own. */
 static void accept_clients(int listener)
 {
-    while (wait_until_readable(listener) == 0) {
+    while (wait_for(listener, POLLIN) == 0) {
         struct sockaddr_storage address;
         socklen_t length = sizeof address;
         int client = accept(listener, (struct sockaddr *)&address, &length);
