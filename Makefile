@@ -7,6 +7,7 @@
 #   make step-03 run      build the client and run it against HOST:PORT
 #                         (MESSAGE= and WAIT= set its -m and -w)
 #   make step-02 test     run one step's tests
+#   make step-02 exercise-1  build your step 02 and check exercise 1 on it
 #   make mutants          build broken variants of the steps; each must fail a test
 #   make html             build the HTML notes into docs/html/
 #   make regions          refresh the code copies in the chapters from the sources
@@ -60,6 +61,14 @@ run: $(if $(STEP_NUMBER),step-$(STEP_NUMBER))
 	@test -n "$(STEP_NUMBER)" || { echo "Say which step to run, e.g.: make step-01 run" >&2; exit 2; }
 	$(strip $(STEP_BINARY) -H $(HOST) -p $(PORT) $(if $(filter %/client,$(STEP_BINARY)),$(CLIENT_OPTIONS)))
 
+# make step-02 exercise-1: builds your program in that step's folder, then
+# runs that exercise's checks on it.
+exercise-%: deps $(if $(STEP_NUMBER),step-$(STEP_NUMBER))
+	@test -n "$(STEP_NUMBER)" || { echo "Say which step, e.g.: make step-02 exercise-1" >&2; exit 2; }
+	@test -f tests/exercises/$(notdir $(STEP_DIR))/exercise-$*.bats || \
+	    { echo "Step $(STEP_NUMBER) has no exercise $*" >&2; exit 2; }
+	@EXERCISE_PROGRAM=$(STEP_BINARY) $(BATS) tests/exercises/$(notdir $(STEP_DIR))/exercise-$*.bats
+
 deps:
 	@tests/ensure-deps
 
@@ -96,10 +105,13 @@ sanitize-thread:
 	$(MAKE) --no-print-directory OUT=build/tsan CFLAGS='$(SANITIZER_CFLAGS) -fsanitize=thread'
 	SANITIZER=thread STEPS_ROOT=build/tsan/steps $(BATS) tests/02-threaded-server.bats
 
+# The solutions too, when they are there (an instructor may delete them).
+LINTED := $(wildcard steps/*/*.c solutions/*/*/*.c)
+
 lint:
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,style,performance,portability \
-	    --inline-suppr steps/*/*.c
-	clang-tidy --quiet steps/*/*.c -- -std=c11 -pthread
+	    --inline-suppr $(LINTED)
+	clang-tidy --quiet $(LINTED) -- -std=c11 -pthread
 
 clean:
 	rm -rf build docs/html $(BINARIES)

@@ -7,9 +7,10 @@
 bats_load_library bats-support
 bats_load_library bats-assert
 
-REPO_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+# Found from this file, so that test files in subfolders can load it too.
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$TESTS_DIR/.." && pwd)
 STEPS_ROOT=$(cd "${STEPS_ROOT:-$REPO_ROOT/steps}" && pwd)
-TESTS_DIR=$BATS_TEST_DIRNAME
 # The system's python3: a version manager's shim can take 0.4 s to start.
 PYTHON=$(command -v /usr/bin/python3 || command -v python3)
 

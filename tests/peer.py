@@ -197,6 +197,110 @@ def hold(port, seconds="10"):
         print("the server closed the connection" if closed else f"still open after {seconds} s")
 
 
+def read_until_closed(sock, seconds):
+    """Everything the server sends within seconds, and whether it then closed."""
+    sock.settimeout(seconds)
+    data, deadline = b"", time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            chunk = sock.recv(1024)
+            if not chunk:
+                return data, True
+            data += chunk
+    except socket.timeout:
+        pass
+    except ConnectionResetError:
+        return data, True
+    return data, False
+
+
+def describe_refusal(sock, seconds=1.0):
+    data, closed = read_until_closed(sock, seconds)
+    if data == b"busy\n" and closed:
+        return "got busy, then the connection closed"
+    if not data:
+        return "got nothing" + (", and the connection closed" if closed else f" within {seconds:g} s")
+    return f"got {data!r}" + (", then the connection closed" if closed else "")
+
+
+def busy(port, allowed="1"):
+    """With `allowed` clients connected, does one more get 'busy'? And once one
+    of them leaves, is a newcomer served again?"""
+    clients = []
+    for i in range(int(allowed)):
+        sock = connect(port)
+        sock.sendall(f"client {i}".encode())
+        if read_line(sock) is None:
+            print(f"client {i + 1} of {allowed}: no reply")
+            return
+        clients.append(sock)
+    print(f"the {allowed} allowed: replied")
+    extra = connect(port)
+    extra.sendall(b"one too many")
+    print("one more:", describe_refusal(extra))
+    extra.close()
+    clients[0].sendall(b"still there?")
+    print("first, again:", "replied" if read_line(clients[0]) else "no reply")
+    clients.pop(0).close()
+    deadline, served = time.monotonic() + 3, False
+    while not served and time.monotonic() < deadline:
+        with connect(port) as newcomer:
+            newcomer.sendall(b"my turn")
+            served = (read_line(newcomer, timeout=0.5) or "").startswith("[CONNECTION] Received")
+    print("a newcomer after one left:", "served" if served else "not served within 3 s")
+    for sock in clients:
+        sock.close()
+
+
+def idle(port, seconds="6"):
+    """Says hello, then stays silent: when does the server hang up?"""
+    with connect(port) as sock:
+        sock.sendall(b"hello")
+        print("replied" if read_line(sock) else "no reply", flush=True)
+        started = time.monotonic()
+        _, closed = read_until_closed(sock, float(seconds))
+        if closed:
+            print(f"the server closed the connection after {time.monotonic() - started:.0f} s of silence")
+        else:
+            print(f"still open after {seconds} s of silence")
+
+
+def broadcast(port):
+    """Two clients: does what one says reach the other?"""
+    listener = connect(port)
+    listener.sendall(b"hi")  # its reply means the server knows it is there
+    read_line(listener)
+    speaker = connect(port)
+    print("speaker", local_address(speaker))
+    speaker.sendall(b"Hello, everyone")
+    print("speaker got:", read_line(speaker, timeout=1.0) or "nothing within 1 s")
+    print("listener got:", read_line(listener, timeout=1.0) or "nothing within 1 s")
+    speaker.close()
+    listener.close()
+
+
+def graceful(port, server_pid):
+    """Stays connected while the server is asked to stop (SIGTERM)."""
+    import os
+    import signal
+    with connect(port) as sock:
+        sock.sendall(b"before")
+        print("before SIGTERM:", "replied" if read_line(sock) else "no reply")
+        os.kill(int(server_pid), signal.SIGTERM)
+        time.sleep(0.5)
+        try:
+            sock.sendall(b"after")
+            reply = read_line(sock, timeout=1.0)
+        except OSError:
+            reply = None
+        print("after SIGTERM:", "replied" if reply else "no reply: the connection is gone")
+        try:
+            connect(port).close()
+            print("a new client after SIGTERM: connected")
+        except OSError:
+            print("a new client after SIGTERM: refused")
+
+
 def connect_and_close(port):
     """Connects and leaves at once, without sending anything."""
     connect(port).close()
@@ -213,6 +317,10 @@ SCENARIOS = {
     "half-close-then-reset": half_close_then_reset,
     "connect-and-close": connect_and_close,
     "hold": hold,
+    "busy": busy,
+    "idle": idle,
+    "broadcast": broadcast,
+    "graceful": graceful,
 }
 
 if __name__ == "__main__":
