@@ -27,7 +27,8 @@ STEPS := $(notdir $(wildcard steps/[0-9][0-9]-*))
 STEP_TESTS := $(wildcard tests/[0-9][0-9]-*.bats)
 BINARIES := $(OUT)/steps/01-blocking-server/server \
             $(OUT)/steps/02-threaded-server/server \
-            $(OUT)/steps/03-client/client
+            $(OUT)/steps/03-client/client \
+            $(OUT)/steps/04-poll-server/server
 
 .PHONY: all test check run clean deps lint sanitize-address sanitize-thread html regions mutants
 .DEFAULT_GOAL := all
@@ -42,6 +43,8 @@ $(OUT)/steps/01-blocking-server/server: steps/01-blocking-server/server.c
 $(OUT)/steps/02-threaded-server/server: steps/02-threaded-server/server.c
 	$(compile) -pthread
 $(OUT)/steps/03-client/client: steps/03-client/client.c
+	$(compile)
+$(OUT)/steps/04-poll-server/server: steps/04-poll-server/server.c
 	$(compile)
 
 # --- one step: make step-NN [run|test] ------------------------------------

@@ -28,6 +28,12 @@ reply_pattern='^\[CONNECTION\] Received "Hello world!" from 127\.0\.0\.1:[0-9]+$
     assert_output --regexp "$reply_pattern"
 }
 
+@test "03: gets its reply from the step 04 server" {
+    start_server "$(server_binary 04-poll-server)"
+    run -0 --separate-stderr "$CLIENT" -p "$PORT" -w 0
+    assert_output --regexp "$reply_pattern"
+}
+
 @test "03: speaks the plain exchange with the article's own Python server" {
     start_server "$PYTHON" "$TESTS_DIR/article_server.py"
     run -0 "$CLIENT" -p "$PORT" -w 1 -m "Hello from C"

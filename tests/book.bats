@@ -114,6 +114,8 @@ check_overlapping_session() {
 @test "book: 03's build session" { check_transcript 03-build; }
 @test "book: 03's client session" { check_session 03-server 03-client; }
 @test "book: 03's refused connection" { check_transcript 03-refused; }
+@test "book: 04's build session" { check_transcript 04-build; }
+@test "book: 04's two clients, at the same time" { check_overlapping_session 04-server 04-client; }
 
 @test "book: every code copy matches its source, every region and marker is used" {
     run book check
@@ -149,7 +151,7 @@ check_overlapping_session() {
     run cat "$BATS_FILE_TMPDIR/html.err"
     assert_output ""
     local page
-    for page in index 00-introduction 01-blocking-server 02-threaded-server 03-client; do
+    for page in index 00-introduction 01-blocking-server 02-threaded-server 03-client 04-poll-server; do
         [[ -s $HTML/$page.html ]] || fail "no page $page.html"
     done
 }

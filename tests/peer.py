@@ -134,15 +134,22 @@ def concurrent(port, count):
         sock.close()
 
 
-def flood(port, size):
-    """Sends size bytes while reading replies; prints how many bytes were echoed."""
+def flood(port, size, receive_buffer=None, pause="0"):
+    """Sends size bytes while reading replies; prints how many bytes were echoed.
+    A small receive_buffer and a pause before reading make a slow reader,
+    whose replies the server can only send in pieces (partial sends)."""
     size = int(size)
-    with connect(port) as sock:
+    with socket.socket() as sock:
+        if receive_buffer:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, int(receive_buffer))
+        sock.settimeout(TIMEOUT)
+        sock.connect((HOST, port))
         def send():
             sock.sendall(b"A" * size)
             sock.shutdown(socket.SHUT_WR)
         sender = threading.Thread(target=send)
         sender.start()
+        time.sleep(float(pause))
         echoed = len(received_fields(read_all(sock)))
         sender.join()
     print(f"sent {size} bytes, the replies echoed {echoed} bytes")
@@ -159,6 +166,8 @@ def flood_without_reading(port, seconds):
             sent += sock.send(b"B" * 65536)
         except BlockingIOError:
             time.sleep(0.01)
+        except OSError:  # the server dropped us (step 04 does, past its limit)
+            break
     reset(sock)
     print(f"sent {sent} bytes without reading, then reset", file=sys.stderr)
 
@@ -301,6 +310,62 @@ def graceful(port, server_pid):
             print("a new client after SIGTERM: refused")
 
 
+def stalled_reader(port, exchanges="20"):
+    """One client floods and never reads; meanwhile another one talks. Does
+    the talker still get prompt replies, and is the flooder dropped?"""
+    flooder = connect(port)
+    flooder.setblocking(False)
+    dropped = threading.Event()
+
+    def flood():
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                flooder.send(b"F" * 65536)
+            except BlockingIOError:
+                time.sleep(0.005)
+            except OSError:  # reset or broken pipe: the server dropped us
+                dropped.set()
+                return
+
+    sender = threading.Thread(target=flood)
+    sender.start()
+    time.sleep(0.5)  # let the flood fill every buffer on the way
+    replied, slowest = 0, 0.0
+    for i in range(int(exchanges)):
+        with connect(port) as talker:
+            started = time.monotonic()
+            talker.sendall(f"talker {i}".encode())
+            if read_line(talker, timeout=1.0):
+                replied += 1
+                slowest = max(slowest, time.monotonic() - started)
+    print(f"while a client flooded without reading: {replied} of {exchanges} replies came within 1 s")
+    sender.join()
+    print("the flooder was dropped" if dropped.is_set() else "the flooder was never dropped")
+    flooder.close()
+
+
+def half_open(port):
+    """Sends, closes its sending side, then never reads nor closes: holds
+    the socket until standard input closes."""
+    sock = connect(port)
+    sock.sendall(b"hello")
+    sock.shutdown(socket.SHUT_WR)
+    print("half-closed", flush=True)
+    sys.stdin.read()
+    sock.close()
+
+
+def many(port, count):
+    """count clients, one after the other, each a whole exchange."""
+    for i in range(int(count)):
+        with connect(port) as sock:
+            sock.sendall(b"hi")
+            sock.shutdown(socket.SHUT_WR)
+            read_all(sock)
+    print(f"{count} clients came and went")
+
+
 def connect_and_close(port):
     """Connects and leaves at once, without sending anything."""
     connect(port).close()
@@ -321,6 +386,9 @@ SCENARIOS = {
     "idle": idle,
     "broadcast": broadcast,
     "graceful": graceful,
+    "stalled-reader": stalled_reader,
+    "half-open": half_open,
+    "many": many,
 }
 
 if __name__ == "__main__":
