@@ -9,6 +9,7 @@
 #   make step-02 test     run one step's tests
 #   make step-02 exercise-1  build your step 02 and check exercise 1 on it
 #   make mutants          build broken variants of the steps; each must fail a test
+#   make bench            measure steps 01, 02 and 04 side by side (bench/results.md)
 #   make html             build the HTML notes into docs/html/
 #   make regions          refresh the code copies in the chapters from the sources
 #   make clean
@@ -30,7 +31,7 @@ BINARIES := $(OUT)/steps/01-blocking-server/server \
             $(OUT)/steps/03-client/client \
             $(OUT)/steps/04-poll-server/server
 
-.PHONY: all test check run clean deps lint sanitize-address sanitize-thread html regions mutants
+.PHONY: all test check run clean deps lint sanitize-address sanitize-thread html regions mutants bench
 .DEFAULT_GOAL := all
 
 all: $(BINARIES)
@@ -75,13 +76,20 @@ exercise-%: deps $(if $(STEP_NUMBER),step-$(STEP_NUMBER))
 deps:
 	@tests/ensure-deps
 
-test: deps all
+test: deps all bench/load
 	$(BATS) $(if $(STEP_NUMBER),tests/$(notdir $(STEP_DIR)).bats,tests)
 	$(if $(STEP_NUMBER),,$(PYTHON) tests/mutants/run.py)
 
 # Tests the tests: every deliberately broken program must fail some test.
 mutants: all
 	$(PYTHON) tests/mutants/run.py
+
+# --- make bench: every step measured side by side ------------------------
+bench/load: bench/load.c
+	$(CC) $(CFLAGS) -o $@ $<
+
+bench: all bench/load
+	$(PYTHON) bench/run.py
 
 # --- the book ---------------------------------------------------------------
 html:
@@ -117,4 +125,4 @@ lint:
 	clang-tidy --quiet $(LINTED) -- -std=c11 -pthread
 
 clean:
-	rm -rf build docs/html $(BINARIES)
+	rm -rf build docs/html bench/load $(BINARIES)

@@ -3,6 +3,8 @@
 -- * Fills the fenced block after each <!-- include FILE [region] --> or
 --   <!-- diff OLD NEW --> directive with what docs/book.py gives for it, read
 --   from the source files at build time: the page can never show stale code.
+-- * Replaces what stands between <!-- file PATH --> and <!-- end file -->
+--   with that file's current text (e.g. the benchmark's results table).
 -- * Drops the directives themselves.
 -- * Turns links between chapters (.md) into links between pages (.html), and
 --   links to other repository files into paths that work from the page.
@@ -38,22 +40,29 @@ local function page_for(path)
       or path:match("^chapters/([^/]+)%.md$")
 end
 
-local function rewrite_link(link)
-  local target = link.target
+local function rewrite_target(target)
   if target:match("^%a[%w+.%-]*:") or target:match("^#") or target:match("^[%w%-]+%.html$") then
-    return nil -- a link out of the book, within the page, or already to a page
+    return target -- a link out of the book, within the page, or already to a page
   end
   local path, fragment = target:match("^([^#]*)(#?.*)$")
   local resolved = normalise(folder .. "/" .. path)
   local page = page_for(resolved)
   if page then
-    link.target = page .. ".html" .. fragment
+    return page .. ".html" .. fragment
   elseif resolved == "README.md" or resolved == "" then
-    link.target = "index.html" .. fragment
-  else
-    link.target = repo_from_page .. "/" .. resolved .. fragment
+    return "index.html" .. fragment
   end
+  return repo_from_page .. "/" .. resolved .. fragment
+end
+
+local function rewrite_link(link)
+  link.target = rewrite_target(link.target)
   return link
+end
+
+local function rewrite_image(image)
+  image.src = rewrite_target(image.src)
+  return image
 end
 
 -- The text a directive stands for, or nil for one that keeps its block as is.
@@ -77,7 +86,18 @@ local function fill_directives(blocks)
     if block.t == "RawBlock" and block.format == "html" then
       kind, argument = block.text:match("^<!%-%- (%a+) (.-) %-%->%s*$")
     end
-    if kind == nil then
+    if kind == "file" then
+      -- Replace everything up to <!-- end file --> with the file, as it is now.
+      local handle = assert(io.open(folder .. "/" .. argument, "r"))
+      local text = handle:read("a")
+      handle:close()
+      for _, included in ipairs(pandoc.read(text, "gfm").blocks) do
+        table.insert(result, included)
+      end
+      repeat
+        i = i + 1
+      until i > #blocks or (blocks[i].t == "RawBlock" and blocks[i].text:match("^<!%-%- end file %-%->"))
+    elseif kind == nil then
       table.insert(result, block)
     else
       -- Drop the directive; fill the block after it, if it stands for code.
@@ -97,5 +117,5 @@ function Pandoc(doc)
   python = pandoc.utils.stringify(doc.meta["book-python"])
   repo_from_page = pandoc.utils.stringify(doc.meta["repo-from-page"])
   doc.blocks = fill_directives(doc.blocks)
-  return doc:walk({Link = rewrite_link})
+  return doc:walk({Link = rewrite_link, Image = rewrite_image})
 end

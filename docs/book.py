@@ -22,6 +22,9 @@ fenced block that GitHub shows and the HTML build replaces:
   <!-- include server.c [accept-loop] -->   a region (path from the chapter)
   <!-- diff ../01-x/server.c server.c -->   the diff of two sources
   <!-- transcript 01-first-run -->          a console session the tests replay
+and one that governs markdown rather than a fenced block:
+  <!-- file ../bench/results.md -->  ...  <!-- end file -->
+                                            a whole file's text, e.g. measured results
 """
 import difflib
 import html.parser
@@ -37,7 +40,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ORDER_FILE = os.path.join(REPO, "chapters", "ORDER")
 SOURCE_DIRS = ["steps"]
 MARKER = re.compile(r"^\s*// \[(/?)([a-z0-9-]+)\]\s*$")
-DIRECTIVE = re.compile(r"^<!-- (include|diff|transcript) (.+?) -->$")
+DIRECTIVE = re.compile(r"^<!-- (include|diff|transcript|file) (.+?) -->$")
+END_FILE = "<!-- end file -->"
 FENCE = re.compile(r"^```")
 
 
@@ -120,7 +124,15 @@ def directives(path):
     i = 0
     while i < len(lines):
         match = DIRECTIVE.match(lines[i])
-        if match:
+        if match and match.group(1) == "file":
+            closing = i + 1
+            while closing < len(lines) and lines[closing] != END_FILE:
+                closing += 1
+            if closing >= len(lines):
+                raise BookError(f"{relative(path)}:{i + 1}: no '{END_FILE}' after this directive")
+            yield "file", match.group(2), i + 1, closing, None
+            i = closing
+        elif match:
             opening = i + 1
             while opening < len(lines) and not lines[opening].strip():
                 opening += 1
@@ -147,6 +159,9 @@ def expected_text(chapter, kind, argument):
     if kind == "diff":
         old, new = argument.split()
         return source_diff(os.path.join(folder, old), os.path.join(folder, new))
+    if kind == "file":
+        with open(os.path.join(folder, argument), encoding="utf-8") as f:
+            return f.read().rstrip("\n")
     return None  # transcripts are checked by the tests, which replay them
 
 
