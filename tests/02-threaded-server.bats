@@ -21,7 +21,7 @@ expected_session_log() {
 @test "02: serves the next client after one resets mid-reply" { check_serves_after reset-after-send; }
 @test "02: serves the next client after one floods without reading" { check_serves_after flood-without-reading 0.5; }
 @test "02: serves the next client after one disconnects at once" { check_serves_after connect-and-close; }
-@test "02: survives clients that half-close and reset mid-reply (SIGPIPE)" { check_serves_after half-close-then-reset 5; }
+@test "02: survives clients that half-close and reset mid-reply (SIGPIPE)" { check_serves_after half-close-then-reset 20; }
 @test "02: can be restarted on the same port at once (SO_REUSEADDR)" { check_restarts_on_same_port; }
 @test "02: descriptors and threads return to their count after clients leave" { check_resources_return; }
 @test "02: SIGINT stops it with a log line and status 0" { check_stops_on INT; }
@@ -30,30 +30,8 @@ expected_session_log() {
 @test "02: usage errors exit 2 with a reason and the usage" { check_usage_errors; }
 @test "02: failing system calls exit 1 naming the call" { check_system_call_errors; }
 
-@test "02: a second client is served while the first stays connected" {
-    start_server "$SERVER"
-    run -0 peer second-client
-    assert_output "first: replied
-second, while first connected: replied"
-}
-
-@test "02: serves 100 clients at the same time, one thread each, then returns to one thread" {
-    start_server_warm "$SERVER"
-    local threads held=$BATS_TEST_TMPDIR/held release=$BATS_TEST_TMPDIR/release
-    threads=$(thread_count)
-    mkfifo "$release"
-    peer concurrent 100 <"$release" >"$held" 3>&- &
-    local clients=$!
-    exec 4>"$release" # the clients stay connected until this closes
-    wait_until 20 grep -q "clients replied" "$held"
-    run cat "$held"
-    assert_output "100 of 100 clients replied while all were connected"
-    assert_equal "$(thread_count)" $((threads + 100))
-    exec 4>&-
-    wait "$clients"
-    wait_until 5 threads_are "$threads" ||
-        fail "expected $threads threads after the clients left, got $(thread_count)"
-}
+@test "02: a second client is served while the first stays connected" { check_second_client_served_at_once; }
+@test "02: serves 100 clients at the same time, one thread each, then returns to one thread" { check_clients_at_once 100 1; }
 
 @test "02: a thread that cannot be created drops that client, and the server goes on" {
     [[ -z ${SANITIZER:-} ]] || skip "address-space limits do not apply to sanitizer builds"

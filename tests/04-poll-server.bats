@@ -27,7 +27,7 @@ expected_session_log() {
 @test "04: serves the next client after one resets mid-reply" { check_serves_after reset-after-send; }
 @test "04: serves the next client after one floods without reading" { check_serves_after flood-without-reading 0.5; }
 @test "04: serves the next client after one disconnects at once" { check_serves_after connect-and-close; }
-@test "04: survives clients that half-close and reset mid-reply (SIGPIPE)" { check_serves_after half-close-then-reset 5; }
+@test "04: survives clients that half-close and reset mid-reply (SIGPIPE)" { check_serves_after half-close-then-reset 20; }
 @test "04: can be restarted on the same port at once (SO_REUSEADDR)" { check_restarts_on_same_port; }
 @test "04: descriptors return to their count after clients leave" { check_resources_return; }
 @test "04: SIGINT stops it with a log line and status 0" { check_stops_on INT; }
@@ -36,27 +36,8 @@ expected_session_log() {
 @test "04: usage errors exit 2 with a reason and the usage" { check_usage_errors; }
 @test "04: failing system calls exit 1 naming the call" { check_system_call_errors; }
 
-@test "04: a second client is served while the first stays connected" {
-    start_server "$SERVER"
-    run -0 peer second-client
-    assert_output "first: replied
-second, while first connected: replied"
-}
-
-@test "04: serves 1,000 clients at the same time with one thread" {
-    start_server_warm "$SERVER"
-    local held=$BATS_TEST_TMPDIR/held release=$BATS_TEST_TMPDIR/release
-    mkfifo "$release"
-    peer concurrent 1000 <"$release" >"$held" 3>&- &
-    local clients=$!
-    exec 4>"$release" # the clients stay connected until this closes
-    wait_until 30 grep -q "clients replied" "$held"
-    run cat "$held"
-    assert_output "1000 of 1000 clients replied while all were connected"
-    assert_equal "$(thread_count)" 1
-    exec 4>&-
-    wait "$clients"
-}
+@test "04: a second client is served while the first stays connected" { check_second_client_served_at_once; }
+@test "04: serves 1,000 clients at the same time with one thread" { check_clients_at_once 1000 0; }
 
 @test "04: a client that never reads does not stall the others, and is dropped past 1 MiB" {
     start_server "$SERVER"

@@ -103,6 +103,35 @@ check_restarts_on_same_port() {
     assert_equal "$PORT" "$port"
 }
 
+# For servers that serve clients at the same time (steps 02 and 04).
+check_second_client_served_at_once() {
+    start_server "$SERVER"
+    run -0 peer second-client
+    assert_output "first: replied
+second, while first connected: replied"
+}
+
+# check_clients_at_once N THREADS_EACH: N clients connected at once are all
+# served; while they are, the server has THREADS_EACH more threads per client.
+check_clients_at_once() {
+    local count=$1 threads_each=$2 threads
+    start_server_warm "$SERVER"
+    threads=$(thread_count)
+    local held=$BATS_TEST_TMPDIR/held release=$BATS_TEST_TMPDIR/release
+    mkfifo "$release"
+    peer concurrent "$count" <"$release" >"$held" 3>&- &
+    local clients=$!
+    exec 4>"$release" # the clients stay connected until this closes
+    wait_until 30 grep -q "clients replied" "$held"
+    run cat "$held"
+    assert_output "$count of $count clients replied while all were connected"
+    assert_equal "$(thread_count)" $((threads + count * threads_each))
+    exec 4>&-
+    wait "$clients"
+    wait_until 5 threads_are "$threads" ||
+        fail "expected $threads threads after the clients left, got $(thread_count)"
+}
+
 check_usage_errors() {
     run -0 "$SERVER" -h
     assert_line --index 0 "usage: server [-H host] [-p port]"

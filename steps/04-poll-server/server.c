@@ -39,7 +39,7 @@
 /* Escaping turns one byte into at most four ("\xNN"). */
 #define REPLY_SIZE (4 * RECV_SIZE + ADDRESS_SIZE + 64)
 /* A client whose unread replies pass this much is dropped. */
-#define MAX_PENDING (1024 * 1024)
+#define MAX_PENDING ((size_t)1024 * 1024) /* 1 MiB */
 
 static const char *program_name = "server";
 
@@ -443,7 +443,7 @@ static int read_from_client(struct connection *client)
     int length = snprintf(reply, sizeof reply,
                           "[CONNECTION] Received \"%s\" from %s\n", escaped, client->peer);
     if (queue_reply(client, reply, (size_t)length) == -1) {
-        printf("[CONNECTION] Dropped %s: more than %d bytes of replies unread\n",
+        printf("[CONNECTION] Dropped %s: more than %zu bytes of replies unread\n",
                client->peer, MAX_PENDING);
         return -1;
     }

@@ -14,3 +14,14 @@ expect() {
 expect_option_known() {
     ((status != 2)) || fail "the program answered '$2' with a usage error (status 2): add the $2 option first"
 }
+
+# check_busy_limit N: with N clients connected, one more gets "busy"; once
+# one leaves, a newcomer is served.
+check_busy_limit() {
+    start_server "$PROGRAM"
+    run -0 peer busy "$1"
+    expect "the $1 allowed: replied
+one more: got busy, then the connection closed
+first, again: replied
+a newcomer after one left: served"
+}

@@ -3,11 +3,4 @@
 bats_require_minimum_version 1.5.0
 load ../exercise
 
-@test "a second client gets 'busy' at once and is disconnected; the first is still served" {
-    start_server "$PROGRAM"
-    run -0 peer busy 1
-    expect "the 1 allowed: replied
-one more: got busy, then the connection closed
-first, again: replied
-a newcomer after one left: served"
-}
+@test "a second client gets 'busy' at once and is disconnected; the first is still served" { check_busy_limit 1; }
