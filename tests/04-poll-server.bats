@@ -7,11 +7,6 @@ load server_cases
 
 setup() { SERVER=$(server_binary 04-poll-server); }
 
-expected_session_log() {
-    echo "[CONNECTION] Connected to $1"
-    echo "[CONNECTION] Disconnected from $1"
-}
-
 @test "04: builds alone with the cc line its chapter shows" { check_standalone_build 04-poll-server server.c; }
 @test "04: announces the port it really listens on" { check_listening_line; }
 @test "04: replies with one escaped line per chunk and logs the session" { check_reply_and_log; }

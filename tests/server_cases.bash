@@ -1,7 +1,13 @@
 # Test cases every server step must pass (same protocol, options, log lines,
 # escaping, errors and signals). A step's .bats file sets SERVER to its
-# binary and defines expected_session_log PEER: the log lines one client
-# at PEER produces, in order.
+# binary, and may redefine expected_session_log.
+
+# expected_session_log PEER: the log lines one client at PEER produces, in
+# order. Step 02 adds its "Starting thread" line by defining its own.
+expected_session_log() {
+    echo "[CONNECTION] Connected to $1"
+    echo "[CONNECTION] Disconnected from $1"
+}
 
 check_listening_line() {
     start_server "$SERVER"
