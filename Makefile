@@ -26,10 +26,9 @@ export BATS_TEST_TIMEOUT ?= 30
 
 STEPS := $(notdir $(wildcard steps/[0-9][0-9]-*))
 STEP_TESTS := $(wildcard tests/[0-9][0-9]-*.bats)
-BINARIES := $(OUT)/steps/01-blocking-server/server \
-            $(OUT)/steps/02-threaded-server/server \
-            $(OUT)/steps/03-client/client \
-            $(OUT)/steps/04-poll-server/server
+# Every step is one program: steps/NN-name/server.c (or client.c).
+SOURCES := $(wildcard steps/[0-9][0-9]-*/*.c)
+BINARIES := $(patsubst %.c,$(OUT)/%,$(SOURCES))
 
 .PHONY: all test check run clean deps lint sanitize-address sanitize-thread html regions mutants bench
 .DEFAULT_GOAL := all
@@ -39,14 +38,9 @@ all: $(BINARIES)
 # Each step builds alone, from its one source file, as its chapter shows.
 compile = @mkdir -p $(@D) && $(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
 
-$(OUT)/steps/01-blocking-server/server: steps/01-blocking-server/server.c
-	$(compile)
-$(OUT)/steps/02-threaded-server/server: steps/02-threaded-server/server.c
+# -pthread for all: the steps that start no thread are not changed by it.
+$(OUT)/steps/%: steps/%.c
 	$(compile) -pthread
-$(OUT)/steps/03-client/client: steps/03-client/client.c
-	$(compile)
-$(OUT)/steps/04-poll-server/server: steps/04-poll-server/server.c
-	$(compile)
 
 # --- one step: make step-NN [run|test] ------------------------------------
 # "make step-02 run" names the step as one goal and the action as another.
@@ -114,7 +108,7 @@ sanitize-address:
 
 sanitize-thread:
 	$(MAKE) --no-print-directory OUT=build/tsan CFLAGS='$(SANITIZER_CFLAGS) -fsanitize=thread'
-	SANITIZER=thread STEPS_ROOT=build/tsan/steps $(BATS) tests/02-threaded-server.bats
+	SANITIZER=thread STEPS_ROOT=build/tsan/steps $(BATS) tests/02-threaded-server.bats tests/04-robust-server.bats
 
 # The solutions too, when they are there (an instructor may delete them).
 LINTED := $(wildcard steps/*/*.c solutions/*/*/*.c)

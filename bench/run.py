@@ -23,7 +23,7 @@ LOAD = os.path.join(BENCH, "load")
 SERVERS = {
     "01": os.path.join(REPO, "steps/01-blocking-server/server"),
     "02": os.path.join(REPO, "steps/02-threaded-server/server"),
-    "04": os.path.join(REPO, "steps/04-poll-server/server"),
+    "04": os.path.join(REPO, "steps/05-poll-server/server"),
 }
 # (label, servers, load options): each row of the table.
 ACTIVE_ROWS = [

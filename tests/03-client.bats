@@ -29,7 +29,7 @@ reply_pattern='^\[CONNECTION\] Received "Hello world!" from 127\.0\.0\.1:[0-9]+$
 }
 
 @test "03: gets its reply from the step 04 server" {
-    start_server "$(server_binary 04-poll-server)"
+    start_server "$(server_binary 05-poll-server)"
     run -0 --separate-stderr "$CLIENT" -p "$PORT" -w 0
     assert_output --regexp "$reply_pattern"
 }

@@ -10,7 +10,7 @@ setup() { LOAD=$REPO_ROOT/bench/load; }
 figure() { sed -nE "s/.*\\b$1=([0-9.]+).*/\\1/p" <<<"$output"; }
 
 @test "bench: 4 connections x 50 round trips against step 04 are all counted" {
-    start_server "$(server_binary 04-poll-server)"
+    start_server "$(server_binary 05-poll-server)"
     run -0 "$LOAD" -p "$PORT" -c 4 -n 50
     assert_equal "$(figure round_trips)" 200
     assert_equal "$(figure failed_connects)" 0
@@ -27,7 +27,7 @@ figure() { sed -nE "s/.*\\b$1=([0-9.]+).*/\\1/p" <<<"$output"; }
 }
 
 @test "bench: idle mode holds its connections while one more does the round trips" {
-    start_server "$(server_binary 04-poll-server)"
+    start_server "$(server_binary 05-poll-server)"
     run -0 "$LOAD" -p "$PORT" -i 20 -n 10 </dev/null
     assert_equal "$(figure idle_held)" 20
     assert_equal "$(figure round_trips)" 10

@@ -151,7 +151,7 @@ check_overlapping_session() {
     run cat "$BATS_FILE_TMPDIR/html.err"
     assert_output ""
     local page
-    for page in index 00-introduction 01-blocking-server 02-threaded-server 03-client 04-poll-server; do
+    for page in index 00-introduction 01-blocking-server 02-threaded-server 03-client 05-poll-server; do
         [[ -s $HTML/$page.html ]] || fail "no page $page.html"
     done
 }

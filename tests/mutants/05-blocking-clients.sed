@@ -1,3 +1,3 @@
-# source: steps/04-poll-server/server.c
+# source: steps/05-poll-server/server.c
 # flaw: leaves client sockets blocking, so one client that stops reading stalls every other
 s/^        set_non_blocking(client);$/        (void)client;/

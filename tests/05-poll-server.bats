@@ -5,9 +5,9 @@ bats_require_minimum_version 1.5.0
 load helpers
 load server_cases
 
-setup() { SERVER=$(server_binary 04-poll-server); }
+setup() { SERVER=$(server_binary 05-poll-server); }
 
-@test "04: builds alone with the cc line its chapter shows" { check_standalone_build 04-poll-server server.c; }
+@test "04: builds alone with the cc line its chapter shows" { check_standalone_build 05-poll-server server.c; }
 @test "04: announces the port it really listens on" { check_listening_line; }
 @test "04: replies with one escaped line per chunk and logs the session" { check_reply_and_log; }
 @test "04: escapes every byte value in replies; its log has no raw control byte" { check_escapes_every_byte; }
