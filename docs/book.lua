@@ -71,7 +71,10 @@ local function directive_text(kind, argument)
     local file, name = argument:match("^(%S+) %[([%w%-]+)%]$")
     return book("region", folder .. "/" .. file, name)
   elseif kind == "diff" then
-    local old, new = argument:match("^(%S+) (%S+)$")
+    local old, new, hunks = argument:match("^(%S+) (%S+) ?(%S*)$")
+    if hunks ~= "" then
+      return book("diff", folder .. "/" .. old, folder .. "/" .. new, hunks)
+    end
     return book("diff", folder .. "/" .. old, folder .. "/" .. new)
   end
   return nil

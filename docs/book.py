@@ -21,6 +21,9 @@ In a chapter, a directive is an HTML comment on its own line, followed by a
 fenced block that GitHub shows and the HTML build replaces:
   <!-- include server.c [accept-loop] -->   a region (path from the chapter)
   <!-- diff ../01-x/server.c server.c -->   the diff of two sources
+  <!-- diff ../01-x/server.c server.c @2 --> only its hunk 2 (or @2-3): a chapter
+                                            that shows a diff in pieces must show
+                                            every hunk, once, in order
   <!-- transcript 01-first-run -->          a console session the tests replay
 and one that governs markdown rather than a fenced block:
   <!-- file ../bench/results.md -->  ...  <!-- end file -->
@@ -89,10 +92,39 @@ def code_lines(path):
         return [line for line in f.read().splitlines() if not MARKER.match(line)]
 
 
-def source_diff(old, new):
-    old_lines, new_lines = code_lines(old), code_lines(new)
-    diff = difflib.unified_diff(old_lines, new_lines, relative(old), relative(new), lineterm="")
-    return "\n".join(diff)
+def diff_hunks(old, new):
+    """The unified diff of two sources (region markers left out): its two
+    header lines, and its hunks, each a list of lines."""
+    diff = list(difflib.unified_diff(code_lines(old), code_lines(new), relative(old),
+                                     relative(new), lineterm=""))
+    hunks = []
+    for line in diff[2:]:
+        if line.startswith("@@"):
+            hunks.append([])
+        hunks[-1].append(line)
+    return diff[:2], hunks
+
+
+def parse_hunks(selector, count):
+    """"@2" -> [2]; "@2-3" -> [2, 3]; None -> every hunk."""
+    if selector is None:
+        return list(range(1, count + 1))
+    match = re.fullmatch(r"@(\d+)(?:-(\d+))?", selector)
+    if not match:
+        raise BookError(f"bad hunk selector '{selector}' (want @N or @N-M)")
+    first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+    if not 1 <= first <= last <= count:
+        raise BookError(f"hunks {selector} asked for, but the diff has {count}")
+    return list(range(first, last + 1))
+
+
+def source_diff(old, new, selector=None):
+    header, hunks = diff_hunks(old, new)
+    wanted = parse_hunks(selector, len(hunks))
+    lines = header if selector is None else []
+    for number in wanted:
+        lines = lines + hunks[number - 1]
+    return "\n".join(lines)
 
 
 def relative(path):
@@ -157,8 +189,8 @@ def expected_text(chapter, kind, argument):
             raise BookError(f"{relative(chapter)}: bad include '{argument}' (want: FILE [region])")
         return region(os.path.join(folder, match.group(1)), match.group(2))
     if kind == "diff":
-        old, new = argument.split()
-        return source_diff(os.path.join(folder, old), os.path.join(folder, new))
+        old, new, *selector = argument.split()
+        return source_diff(os.path.join(folder, old), os.path.join(folder, new), *selector[:1])
     if kind == "file":
         with open(os.path.join(folder, argument), encoding="utf-8") as f:
             return f.read().rstrip("\n")
@@ -185,8 +217,26 @@ def transcript_ids_in_tests():
     return ids
 
 
+def check_hunks_shown(chapter, shown):
+    """A diff shown in pieces must show every hunk once, in order."""
+    problems = []
+    for (old, new), selected in shown.items():
+        if selected == [None]:
+            continue
+        _, hunks = diff_hunks(old, new)
+        try:
+            numbers = [n for selector in selected for n in parse_hunks(selector, len(hunks))]
+        except BookError as error:
+            numbers = []
+            problems.append(f"{relative(chapter)}: {error}")
+        if numbers != list(range(1, len(hunks) + 1)):
+            problems.append(f"{relative(chapter)}: the diff {relative(old)} -> {relative(new)} has hunks "
+                            f"1-{len(hunks)}; the chapter shows {numbers or 'none'} (each once, in order)")
+    return problems
+
+
 def check():
-    problems, used, seen_ids = [], set(), set()
+    problems, used, seen_ids, diffed = [], set(), set(), set()
     tested_ids = transcript_ids_in_tests()
     for chapter in chapters():
         if not os.path.exists(chapter):
@@ -194,8 +244,15 @@ def check():
             continue
         with open(chapter, encoding="utf-8") as f:
             lines = f.read().split("\n")
+        shown = {}
         for kind, argument, first, last, _ in directives(chapter):
             where = f"{relative(chapter)}:{first}"
+            if kind == "diff":
+                old, new, *selector = argument.split()
+                folder = os.path.dirname(chapter)
+                pair = (os.path.normpath(os.path.join(folder, old)), os.path.normpath(os.path.join(folder, new)))
+                shown.setdefault(pair, []).append(selector[0] if selector else None)
+                diffed.add(pair[1])
             if kind == "transcript":
                 if argument in seen_ids:
                     problems.append(f"{where}: transcript id {argument} used twice")
@@ -216,7 +273,12 @@ def check():
                                 " (run: make regions)")
         for number in console_blocks_without_transcript(chapter):
             problems.append(f"{relative(chapter)}:{number}: console block with no <!-- transcript ID -->")
+        problems += check_hunks_shown(chapter, shown)
     for source in all_sources():
+        # A source that a chapter shows as a diff keeps the markers of the step
+        # it grew from, so that the two files differ only where the code does.
+        if os.path.normpath(source) in diffed:
+            continue
         for name in read_regions(source):
             if (os.path.normpath(source), name) not in used:
                 problems.append(f"{relative(source)}: region [{name}] is used by no chapter")
@@ -417,7 +479,7 @@ def check_links(out_dir):
 
 COMMANDS = {
     "region": lambda path, name: print(region(path, name)) or 0,
-    "diff": lambda old, new: print(source_diff(old, new)) or 0,
+    "diff": lambda old, new, selector=None: print(source_diff(old, new, selector)) or 0,
     "check": check,
     "refresh": refresh,
     "transcript": lambda wanted: print(transcript_text(wanted)) or 0,

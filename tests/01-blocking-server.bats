@@ -1,5 +1,10 @@
 #!/usr/bin/env bats
 # Step 01: the blocking server serves one client at a time.
+#
+# Its lesson: socket, bind, listen, accept, recv, send, close, and a reply to
+# every chunk sent in full. Its limits, each named in the chapter's "What can
+# go wrong" section, are asserted at the end: if one is fixed here, the test
+# fails and the chapter (and the step that fixes it) must change too.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -13,14 +18,9 @@ setup() { SERVER=$(server_binary 01-blocking-server); }
 @test "01: escapes every byte value in replies; its log has no raw control byte" { check_escapes_every_byte; }
 @test "01: answers every byte of a 1 MiB flood (partial sends completed)" { check_flood_fully_answered; }
 @test "01: serves the next client after one resets mid-reply" { check_serves_after reset-after-send; }
-@test "01: serves the next client after one floods without reading" { check_serves_after flood-without-reading 0.5; }
 @test "01: serves the next client after one disconnects at once" { check_serves_after connect-and-close; }
-@test "01: survives clients that half-close and reset mid-reply (SIGPIPE)" { check_serves_after half-close-then-reset 20; }
 @test "01: can be restarted on the same port at once (SO_REUSEADDR)" { check_restarts_on_same_port; }
 @test "01: descriptors return to their count after clients leave" { check_resources_return; }
-@test "01: SIGINT stops it with a log line and status 0" { check_stops_on INT; }
-@test "01: SIGTERM stops it with a log line and status 0" { check_stops_on TERM; }
-@test "01: SIGTERM stops it while a client is connected" { check_stops_with_idle_client TERM; }
 @test "01: usage errors exit 2 with a reason and the usage" { check_usage_errors; }
 @test "01: failing system calls exit 1 naming the call" { check_system_call_errors; }
 
@@ -36,4 +36,32 @@ second, after first left: replied"
     start_server "$SERVER"
     peer exchange >/dev/null
     assert_equal "$(thread_count)" 1
+}
+
+# --- The limits the chapter names ("What can go wrong"), fixed in step 04 ---
+
+@test "01 limit: Ctrl-C (SIGINT) kills it: status 130, no farewell line" {
+    start_server "$SERVER"
+    stop_server INT
+    assert_equal "$SERVER_STATUS" 130 # 128 + SIGINT: killed, not exited
+    run cat "$SERVER_LOG"
+    assert_output "[INFO] Listening on 127.0.0.1:$PORT"
+}
+
+@test "01 limit: a client that half-closes, then resets while replies are due, kills it (SIGPIPE)" {
+    start_server "$SERVER"
+    peer half-close-then-reset 20
+    wait_until 5 server_gone || fail "the server survived: SIGPIPE is handled now, so the chapter is wrong"
+    stop_server
+    assert_equal "$SERVER_STATUS" 141 # 128 + SIGPIPE
+    run cat "$SERVER_ERR"
+    assert_output "" # no message: the signal kills it before it can say anything
+}
+
+@test "01 limit: takes only a numeric IPv4 address, not a name or IPv6" {
+    local host
+    for host in localhost ::1; do
+        run -2 --separate-stderr "$SERVER" -H "$host" -p 0
+        assert_equal "${stderr_lines[0]}" "server: host must be an IPv4 address such as 127.0.0.1: $host"
+    done
 }

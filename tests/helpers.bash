@@ -61,8 +61,13 @@ start_server() {
     SERVER_ERR=$BATS_TEST_TMPDIR/server.err
     local port_option=(-p 0)
     [[ " $* " == *" -p "* ]] && port_option=()
+    # Job control (set -m) puts the server in its own process group, as a
+    # terminal would, and keeps SIGINT at its default: without it, bash starts
+    # background commands with SIGINT ignored, and Ctrl-C could not be tested.
+    set -m
     "$@" "${port_option[@]}" >"$SERVER_LOG" 2>"$SERVER_ERR" 3>&- &
     SERVER_PID=$!
+    set +m
     wait_for_log '^\[INFO\] Listening on .*:[0-9]+$'
     PORT=$(sed -nE 's/^\[INFO\] Listening on .*:([0-9]+)$/\1/p' "$SERVER_LOG")
 }

@@ -128,7 +128,15 @@ def concurrent(port, count):
         if read_line(sock) is None:
             break
         clients.append(sock)
-    print(f"{len(clients)} of {count} clients replied while all were connected", flush=True)
+    print(f"{len(clients)} of {count} clients replied while all were connected")
+    # Asked again once all are connected, each reply must name its own client:
+    # a server that mixed up its clients' state would name another.
+    own = 0
+    for i, sock in enumerate(clients):
+        sock.sendall(f"again {i}".encode())
+        if read_line(sock) == f'[CONNECTION] Received "again {i}" from {local_address(sock)}':
+            own += 1
+    print(f"{own} of {len(clients)} replies, asked again, named their own client", flush=True)
     sys.stdin.read()
     for sock in clients:
         sock.close()

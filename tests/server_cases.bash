@@ -128,9 +128,10 @@ check_clients_at_once() {
     peer concurrent "$count" <"$release" >"$held" 3>&- &
     local clients=$!
     exec 4>"$release" # the clients stay connected until this closes
-    wait_until 30 grep -q "clients replied" "$held"
+    wait_until 30 grep -q "named their own client" "$held"
     run cat "$held"
-    assert_output "$count of $count clients replied while all were connected"
+    assert_output "$count of $count clients replied while all were connected
+$count of $count replies, asked again, named their own client"
     assert_equal "$(thread_count)" $((threads + count * threads_each))
     exec 4>&-
     wait "$clients"

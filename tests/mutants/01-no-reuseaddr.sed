@@ -1,5 +1,3 @@
 # source: steps/01-blocking-server/server.c
 # flaw: does not set SO_REUSEADDR, so a restart fails while old connections sit in TIME_WAIT
-/setsockopt(fd, SOL_SOCKET, SO_REUSEADDR/{
-s/if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1)/if (on == 0)/
-}
+s/if (setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1)/if (on == 0)/

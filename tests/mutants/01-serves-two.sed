@@ -1,3 +1,3 @@
 # source: steps/01-blocking-server/server.c
 # flaw: "blocking" server that accidentally serves two clients at once (a child process each)
-s/^        serve_client(client, peer);$/        if (fork() == 0) { serve_client(client, peer); _exit(0); }/
+s/^        serve_client(client, address_text);$/        if (fork() == 0) { serve_client(client, address_text); _exit(0); }/
