@@ -14,7 +14,6 @@
 #define BACKLOG 5      /* the article's listen(5) */
 #define RECV_SIZE 1024 /* the article's recv(1024) */
 #define ADDRESS_SIZE sizeof "255.255.255.255:65535"
-#define REPLY_SIZE (4 * RECV_SIZE + ADDRESS_SIZE + 64) /* a byte escapes to 4: \xNN */
 
 static const char usage_text[] =
     "usage: server [-H host] [-p port]\n"
@@ -132,7 +131,8 @@ static int send_all(int fd, const char *data, size_t size)
 static void serve_client(int client, const char *peer)
 {
     unsigned char data[RECV_SIZE];
-    char escaped[4 * RECV_SIZE + 1], reply[REPLY_SIZE];
+    char escaped[4 * RECV_SIZE + 1]; /* a byte escapes to at most 4: \xNN */
+    char reply[sizeof escaped + ADDRESS_SIZE + 64];
     ssize_t received;
     while ((received = recv(client, data, sizeof data, 0)) > 0) {
         escape_bytes(data, (size_t)received, escaped);
