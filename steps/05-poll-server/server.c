@@ -1,5 +1,5 @@
 /*
- * Step 04: a single-threaded server that serves every client with poll().
+ * Step 05: one thread serves every client, with poll().
  *
  * Beyond "Socket Programming in Python": the same protocol as its servers,
  * but one thread, non-blocking sockets and an event loop instead of a
@@ -14,7 +14,7 @@
  * SPDX-License-Identifier: 0BSD
  */
 
-#define _POSIX_C_SOURCE 200809L /* getaddrinfo, sigaction, nanosleep, setrlimit */
+#define _POSIX_C_SOURCE 200809L /* getaddrinfo, sigaction, setrlimit */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,12 +27,13 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_HOST "127.0.0.1"
 #define DEFAULT_PORT "9797"
-#define BACKLOG SOMAXCONN  /* the system's maximum: this server is meant for load */
+/* As long a queue as the system allows (the kernel caps it at
+ * net.core.somaxconn): this server is meant for load. */
+#define BACKLOG SOMAXCONN
 #define RECV_SIZE 1024     /* the article's recv(1024) */
 /* "[" IPv6 "]:" port: numeric addresses only, so this always fits. */
 #define ADDRESS_SIZE (INET6_ADDRSTRLEN + 16)
@@ -160,8 +161,9 @@ static void on_stop_signal(int signal_number)
 }
 
 /*
- * SIGPIPE is ignored, so writing to a client that has gone away fails with
- * EPIPE instead of killing the whole server.
+ * SIGPIPE is ignored. A client that has gone away answers our first send()
+ * with a reset; the next send() would raise SIGPIPE, which ends the whole
+ * server. Ignored, it leaves that send() failing with EPIPE: one client lost.
  *
  * SIGINT and SIGTERM write to the self-pipe. A flag would not do: a signal
  * arriving just after we checked the flag, but before we went to sleep in
@@ -258,7 +260,8 @@ static void announce_listening(int listener)
 /*
  * A non-blocking socket never makes a call wait: accept(), recv() or send()
  * that cannot proceed at once fail with EAGAIN (or EWOULDBLOCK) instead.
- * One thread serving every client must never wait on any single one.
+ * One thread serving every client must never wait on any single one. And
+ * a call that never waits is never interrupted by a signal: no EINTR.
  */
 static void set_non_blocking(int fd)
 {
@@ -361,6 +364,8 @@ static void remove_client(struct server *server, size_t i)
     size_t last = --server->client_count;
     server->clients[i] = server->clients[last];
     server->watched[FIRST_CLIENT + i] = server->watched[FIRST_CLIENT + last];
+    /* A descriptor is free again: if we had stopped accepting, start again. */
+    server->watched[LISTENER].events = POLLIN;
 }
 // [/add-remove]
 
@@ -398,8 +403,6 @@ static int send_pending(struct connection *client)
     while (client->pending_size > 0) {
         ssize_t sent = send(client->fd, client->pending, client->pending_size, 0);
         if (sent == -1) {
-            if (errno == EINTR)
-                continue;
             if (would_block(errno))
                 return 0; /* no room: poll() will say when there is */
             perror("send");
@@ -434,7 +437,7 @@ static int read_from_client(struct connection *client)
         return 0;
     }
     if (received == -1) {
-        if (errno == EINTR || would_block(errno))
+        if (would_block(errno))
             return 0; /* nothing after all: next round */
         perror("recv");
         return -1;
@@ -476,21 +479,31 @@ static void handle_client(struct server *server, size_t i)
 }
 // [/handle-client]
 
+// [out-of-descriptors]
 /*
- * A failed accept() ends no one but that one client: it may have left
- * already (ECONNABORTED), or we may be out of descriptors (EMFILE), in
- * which case we pause briefly rather than spin, and try again.
+ * accept() failed. Most errors lose only the client being accepted (it may
+ * have left already: ECONNABORTED). Out of descriptors (EMFILE, ENFILE),
+ * though, the client stays in the queue, so the listener stays readable and
+ * poll() would report it again at once, round after round: a busy loop.
+ * Instead, we stop watching the listener until a client leaves and gives a
+ * descriptor back (remove_client). Meanwhile newcomers wait in the queue,
+ * and the clients we have are served as before. With no client connected,
+ * none will ever leave: we stop. (accept() looks for a free descriptor
+ * before it looks at the queue: it says EMFILE even when nobody waits.)
  */
-static void report_accept_error(void)
+static void handle_accept_error(struct server *server)
 {
-    if (errno == EINTR || errno == ECONNABORTED)
+    int error = errno;
+    if (error == ECONNABORTED)
         return;
     perror("accept");
-    if (errno == EMFILE || errno == ENFILE) {
-        struct timespec pause = {.tv_sec = 0, .tv_nsec = 100000000L}; /* 0.1 s */
-        nanosleep(&pause, NULL);
-    }
+    if (error != EMFILE && error != ENFILE)
+        return; /* that one client is lost; the next one may be fine */
+    if (server->client_count == 0)
+        exit(1);
+    server->watched[LISTENER].events = 0; /* watch for nothing */
 }
+// [/out-of-descriptors]
 
 // [accept-clients]
 /* Accepts every client waiting in the queue, until it is empty (EAGAIN). */
@@ -502,7 +515,7 @@ static void accept_clients(struct server *server, int listener)
         int client = accept(listener, (struct sockaddr *)&address, &length);
         if (client == -1) {
             if (!would_block(errno))
-                report_accept_error();
+                handle_accept_error(server);
             return;
         }
         set_non_blocking(client);
@@ -515,8 +528,9 @@ static void accept_clients(struct server *server, int listener)
 
 // [event-loop]
 /*
- * The event loop: sleep until some sockets are ready, deal with each ready
- * one without ever waiting on it, and go round again, until a stop signal.
+ * The event loop: sleep in poll() until some sockets are ready, deal with
+ * each ready one without ever waiting on it, and go round again, until a
+ * stop signal.
  */
 static void serve(struct server *server, int listener)
 {
@@ -526,7 +540,7 @@ static void serve(struct server *server, int listener)
         nfds_t count = (nfds_t)(FIRST_CLIENT + server->client_count);
         if (poll(server->watched, count, -1) == -1) {
             if (errno == EINTR)
-                continue;
+                continue; /* a signal: poll() is never restarted */
             die("poll");
         }
         if (server->watched[STOP_PIPE].revents != 0)
