@@ -95,6 +95,10 @@ local function fill_directives(blocks)
       local text = handle:read("a")
       handle:close()
       for _, included in ipairs(pandoc.read(text, "gfm").blocks) do
+        if included.t == "Header" then
+          -- as --shift-heading-level-by=-1 did to the chapter's own headings
+          included.level = math.max(1, included.level - 1)
+        end
         table.insert(result, included)
       end
       repeat

@@ -95,14 +95,29 @@ def code_lines(path):
 def diff_hunks(old, new):
     """The unified diff of two sources (region markers left out): its two
     header lines, and its hunks, each a list of lines."""
-    diff = list(difflib.unified_diff(code_lines(old), code_lines(new), relative(old),
-                                     relative(new), lineterm=""))
+    a, b = code_lines(old), code_lines(new)
+    # autojunk=False: difflib would otherwise ignore lines as common as "}"
+    # in files over 200 lines, and show unchanged closing braces as changed.
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     hunks = []
-    for line in diff[2:]:
-        if line.startswith("@@"):
-            hunks.append([])
-        hunks[-1].append(line)
-    return diff[:2], hunks
+    for group in matcher.get_grouped_opcodes(3):
+        (_, i1, _, j1, _), (_, _, i2, _, j2) = group[0], group[-1]
+        hunk = [f"@@ -{hunk_range(i1, i2)} +{hunk_range(j1, j2)} @@"]
+        for tag, a1, a2, b1, b2 in group:
+            if tag == "equal":
+                hunk += [" " + line for line in a[a1:a2]]
+            else:
+                hunk += ["-" + line for line in a[a1:a2]] + ["+" + line for line in b[b1:b2]]
+        hunks.append(hunk)
+    return [f"--- {relative(old)}", f"+++ {relative(new)}"], hunks
+
+
+def hunk_range(start, stop):
+    """A hunk header's "start,length" (as diff -u writes it)."""
+    length = stop - start
+    if length == 1:
+        return f"{start + 1}"
+    return f"{start + 1 if length else start},{length}"
 
 
 def parse_hunks(selector, count):
