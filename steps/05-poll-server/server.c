@@ -263,11 +263,13 @@ static void announce_listening(int listener)
  * One thread serving every client must never wait on any single one. And
  * a call that never waits is never interrupted by a signal: no EINTR.
  */
-static void set_non_blocking(int fd)
+/* Returns 0, or -1 with errno set if fcntl() failed. */
+static int set_non_blocking(int fd)
 {
     int flags = fcntl(fd, F_GETFL);
     if (flags == -1 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
-        die("fcntl");
+        return -1;
+    return 0;
 }
 
 static int would_block(int error)
@@ -488,8 +490,9 @@ static void handle_client(struct server *server, size_t i)
  * Instead, we stop watching the listener until a client leaves and gives a
  * descriptor back (remove_client). Meanwhile newcomers wait in the queue,
  * and the clients we have are served as before. With no client connected,
- * none will ever leave: we stop. (accept() looks for a free descriptor
- * before it looks at the queue: it says EMFILE even when nobody waits.)
+ * none will ever leave: we stop. (On Linux, accept() looks for a free
+ * descriptor before it looks at the queue: it says EMFILE even when nobody
+ * waits.)
  */
 static void handle_accept_error(struct server *server)
 {
@@ -518,7 +521,11 @@ static void accept_clients(struct server *server, int listener)
                 handle_accept_error(server);
             return;
         }
-        set_non_blocking(client);
+        if (set_non_blocking(client) == -1) {
+            perror("fcntl"); /* a blocking client could stall everyone: drop it */
+            close(client);
+            continue;
+        }
         char peer[ADDRESS_SIZE];
         format_address((struct sockaddr *)&address, length, peer, sizeof peer);
         add_client(server, client, peer);
@@ -598,7 +605,8 @@ int main(int argc, char **argv)
     raise_descriptor_limit();
 
     int listener = open_listener(host, port);
-    set_non_blocking(listener);
+    if (set_non_blocking(listener) == -1)
+        die("fcntl");
     announce_listening(listener);
 
     struct server server = {0};
