@@ -126,14 +126,16 @@ check_clients_at_once() {
     local held=$BATS_TEST_TMPDIR/held release=$BATS_TEST_TMPDIR/release
     mkfifo "$release"
     peer concurrent "$count" <"$release" >"$held" 3>&- &
-    local clients=$!
-    exec 4>"$release" # the clients stay connected until this closes
+    local clients=$! holding
+    # The clients stay connected until this closes. (A descriptor of bash's
+    # choosing: bats 1.8 keeps its own output on fd 4.)
+    exec {holding}>"$release"
     wait_until 30 grep -q "named their own client" "$held"
     run cat "$held"
     assert_output "$count of $count clients replied while all were connected
 $count of $count replies, asked again, named their own client"
     assert_equal "$(thread_count)" $((threads + count * threads_each))
-    exec 4>&-
+    exec {holding}>&-
     wait "$clients"
     wait_until 5 threads_are "$threads" ||
         fail "expected $threads threads after the clients left, got $(thread_count)"

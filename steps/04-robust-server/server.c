@@ -1,19 +1,11 @@
-/*
- * Step 04: a TCP server that starts one thread per client.
- *
- * The C port of the second server in "Socket Programming in Python".
- * For every chunk a client sends, it replies with one line:
- *     [CONNECTION] Received "DATA" from IP:PORT
- * where DATA is the chunk escaped C-style.
- *
+/* Step 04: the threaded server of step 02, made to survive the real world:
+ * clients that reset or never read, Ctrl-C, running out of descriptors,
+ * too many clients, and hosts given by name or as IPv6 addresses. It answers
+ * each chunk a client sends with: [CONNECTION] Received "DATA" from IP:PORT
  * Build: cc -std=c11 -Wall -Wextra -Wpedantic -Werror -pthread -o server server.c
- * Run:   ./server [-H host] [-p port]
- *
- * SPDX-License-Identifier: 0BSD
- */
-
-#define _POSIX_C_SOURCE 200809L /* getaddrinfo, sigaction, nanosleep */
-
+ * SPDX-License-Identifier: 0BSD */
+#define _POSIX_C_SOURCE 200809L /* POSIX functions, under -std=c11 */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -21,323 +13,275 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_HOST "127.0.0.1"
-#define DEFAULT_PORT "9797"
-#define BACKLOG 5          /* the article's listen(5) */
-#define RECV_SIZE 1024     /* the article's recv(1024) */
-/* "[" IPv6 "]:" port: numeric addresses only, so this always fits. */
-#define ADDRESS_SIZE (INET6_ADDRSTRLEN + 16)
-/* Escaping turns one byte into at most four ("\xNN"). */
-#define REPLY_SIZE (4 * RECV_SIZE + ADDRESS_SIZE + 64)
+#define BACKLOG 5      /* the article's listen(5) */
+#define RECV_SIZE 1024 /* the article's recv(1024) */
+#define ADDRESS_SIZE (INET6_ADDRSTRLEN + sizeof "[]:65535")
+#define MAX_CLIENTS 512 /* threads serving clients at once; more wait in the queue */
 
-static const char *program_name = "server";
+static const char usage_text[] =
+    "usage: server [-H host] [-p port]\n"
+    "  -H host  name or address, IPv4 or IPv6, to listen on (default 127.0.0.1)\n"
+    "  -p port  port to listen on, 0-65535, 0 = any free port (default 9797)\n"
+    "  -h       show this help\n";
 
-/*
- * The "self-pipe": the stop signal handler writes a byte into stop_pipe[1],
- * and every wait watches stop_pipe[0]. The byte stays there, unread, so
- * every later wait sees it too.
- */
-static int stop_pipe[2] = {-1, -1};
-
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: %s [-H host] [-p port]\n"
-                 "  -H host  address to listen on (default " DEFAULT_HOST ")\n"
-                 "  -p port  port to listen on, 0-65535, 0 = any free port"
-                 " (default " DEFAULT_PORT ")\n"
-                 "  -h       show this help\n",
-            program_name);
-}
-
-/* Prints a one-line reason and the usage, then exits 2: the caller's mistake. */
+/* The caller's mistake: say what it was, show the usage, exit 2. */
 static void usage_error(const char *reason, const char *detail)
 {
-    fprintf(stderr, "%s: %s%s\n", program_name, reason, detail);
-    usage(stderr);
+    fprintf(stderr, "server: %s%s\n%s", reason, detail, usage_text);
     exit(2);
 }
 
-/* Names the option getopt() stopped at, as "-x", for a message. */
-static const char *option_name(int option)
-{
-    static char name[3] = "-?";
-    name[1] = (char)option;
-    return name;
-}
-
-/* Reports a failed system call as "call: reason" and exits 1. */
+/* A failed call that leaves nothing to do: print "call: reason", exit 1. */
 static void die(const char *call)
 {
     perror(call);
     exit(1);
 }
 
-/* A port is a whole decimal number from 0 to 65535, and nothing else. */
-static int is_valid_port(const char *text)
+// [arguments]
+static void parse_arguments(int argc, char **argv, const char **host, const char **port)
 {
-    if (text[0] < '0' || text[0] > '9') /* strtol() would take " 1", "+1", "-1" */
-        return 0;
-    char *end;
-    errno = 0;
-    long value = strtol(text, &end, 10);
-    return errno == 0 && *end == '\0' && value <= 65535;
-}
-
-/*
- * Writes DATA escaped C-style into out (which must hold 4 * size + 1 bytes):
- * printable ASCII as is, quote and backslash escaped, \n \r \t, and every
- * other byte as \xNN. A client can then never make us print raw control
- * bytes, such as terminal escape sequences, to anyone's screen.
- */
-static size_t escape_bytes(const unsigned char *data, size_t size, char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t n = 0;
-
-    for (size_t i = 0; i < size; i++) {
-        unsigned char c = data[i];
-        if (c == '"' || c == '\\') {
-            out[n++] = '\\';
-            out[n++] = (char)c;
-        } else if (c == '\n') {
-            out[n++] = '\\';
-            out[n++] = 'n';
-        } else if (c == '\r') {
-            out[n++] = '\\';
-            out[n++] = 'r';
-        } else if (c == '\t') {
-            out[n++] = '\\';
-            out[n++] = 't';
-        } else if (c >= 0x20 && c < 0x7f) {
-            out[n++] = (char)c;
-        } else {
-            out[n++] = '\\';
-            out[n++] = 'x';
-            out[n++] = hex[c >> 4];
-            out[n++] = hex[c & 0x0f];
+    *host = "127.0.0.1";
+    *port = "9797";
+    char *end, option_name[3] = "-?";
+    int option;
+    opterr = 0; /* we print our own messages */
+    while ((option = getopt(argc, argv, ":H:p:h")) != -1) {
+        option_name[1] = (char)optopt;
+        if (option == 'H') {
+            *host = optarg;
+        } else if (option == 'p') { /* strtol() alone takes "", " 1", "+1", "-1" */
+            long number = strtol(optarg, &end, 10);
+            if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' || number > 65535)
+                usage_error("port must be a number from 0 to 65535: ", optarg);
+            *port = optarg;
+        } else if (option == 'h') {
+            fputs(usage_text, stdout);
+            exit(0);
+        } else { /* ':' is a missing value, '?' an unknown option */
+            usage_error(option == ':' ? "option needs a value: " : "unknown option: ", option_name);
         }
     }
-    out[n] = '\0';
-    return n;
+    if (optind < argc)
+        usage_error("unexpected argument: ", argv[optind]);
+}
+// [/arguments]
+
+// [listen]
+/* A socket listening on one address, or -1: then errno and *failed_call say why. */
+static int listen_on(const struct addrinfo *address, const char **failed_call)
+{
+    int listener = socket(address->ai_family, address->ai_socktype, address->ai_protocol);
+    if (listener == -1) {
+        *failed_call = "socket";
+        return -1;
+    }
+    /* Lets a restarted server bind while old connections sit in TIME_WAIT. */
+    int on = 1;
+    if (setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1)
+        *failed_call = "setsockopt";
+    else if (bind(listener, address->ai_addr, address->ai_addrlen) == -1)
+        *failed_call = "bind";
+    else if (listen(listener, BACKLOG) == -1)
+        *failed_call = "listen";
+    else
+        return listener;
+    int error = errno; /* close() could change it */
+    close(listener);
+    errno = error;
+    return -1;
 }
 
-/* Formats a socket address as "IP:PORT" ("[IP]:PORT" for IPv6). */
-static void format_address(const struct sockaddr *address, socklen_t length,
-                           char *out, size_t out_size)
+/* Listens on the first of host's addresses that works: a name can have
+ * several, IPv4 and IPv6, and this machine may lack one of the two. */
+static int open_listener(const char *host, const char *port)
 {
-    char host[INET6_ADDRSTRLEN];
-    char port[sizeof "65535"];
-    int rc = getnameinfo(address, length, host, sizeof host, port, sizeof port,
-                         NI_NUMERICHOST | NI_NUMERICSERV);
-    if (rc != 0)
-        snprintf(out, out_size, "(unknown: %s)", gai_strerror(rc));
-    else if (address->sa_family == AF_INET6)
-        snprintf(out, out_size, "[%s]:%s", host, port);
-    else
-        snprintf(out, out_size, "%s:%s", host, port);
+    struct addrinfo hints = {0}, *addresses;
+    hints.ai_family = AF_UNSPEC;     /* IPv4 or IPv6, whichever host is */
+    hints.ai_socktype = SOCK_STREAM; /* TCP */
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV; /* to listen on; port is a number */
+    int error = getaddrinfo(host, port, &hints, &addresses);
+    if (error != 0) { /* its own error codes, not errno */
+        fprintf(stderr, "getaddrinfo: %s: %s\n", host, gai_strerror(error));
+        exit(1);
+    }
+    int listener = -1;
+    const char *failed_call = "getaddrinfo";
+    for (struct addrinfo *a = addresses; a != NULL && listener == -1; a = a->ai_next)
+        listener = listen_on(a, &failed_call);
+    if (listener == -1)
+        die(failed_call); /* why the last address failed */
+    freeaddrinfo(addresses);
+    return listener;
 }
+// [/listen]
+
+// [reply-text]
+static void format_address(const struct sockaddr_storage *address, char *out)
+{
+    char ip[INET6_ADDRSTRLEN];
+    if (address->ss_family == AF_INET6) { /* [::1]:9797, so the port stands out */
+        const struct sockaddr_in6 *ipv6 = (const struct sockaddr_in6 *)address;
+        inet_ntop(AF_INET6, &ipv6->sin6_addr, ip, sizeof ip);
+        snprintf(out, ADDRESS_SIZE, "[%s]:%u", ip, (unsigned)ntohs(ipv6->sin6_port));
+        return;
+    }
+    const struct sockaddr_in *ipv4 = (const struct sockaddr_in *)address;
+    inet_ntop(AF_INET, &ipv4->sin_addr, ip, sizeof ip);
+    snprintf(out, ADDRESS_SIZE, "%s:%u", ip, (unsigned)ntohs(ipv4->sin_port));
+}
+
+/* Escapes C-style into out (room for 4 * size + 1): no client can make us
+ * print raw control bytes, such as terminal escapes, to anyone's screen. */
+static void escape_bytes(const unsigned char *data, size_t size, char *out)
+{
+    for (size_t i = 0; i < size; i++) {
+        unsigned char c = data[i];
+        if (c == '"' || c == '\\')
+            out += sprintf(out, "\\%c", c);
+        else if (c == '\n' || c == '\r' || c == '\t')
+            out += sprintf(out, "\\%c", c == '\n' ? 'n' : c == '\r' ? 'r' : 't');
+        else if (c >= 0x20 && c < 0x7f)
+            *out++ = (char)c;
+        else
+            out += sprintf(out, "\\x%02x", c);
+    }
+    *out = '\0';
+}
+// [/reply-text]
+
+/* The self-pipe: a stop signal's handler writes a byte into stop_pipe[1];
+ * every wait, in every thread, also watches stop_pipe[0]. Nobody reads the
+ * byte, so each wait, now or later, sees it. */
+static int stop_pipe[2];
 
 static void on_stop_signal(int signal_number)
 {
     (void)signal_number;
-    int saved_errno = errno; /* write() could change errno under the code we interrupted */
-    char byte = 1;
-    if (write(stop_pipe[1], &byte, 1) == -1) {
-        /* The pipe is full: a byte is waiting already, nothing is lost. */
+    int saved_errno = errno; /* the code we interrupted may read errno next */
+    if (write(stop_pipe[1], "", 1) == -1) {
+        /* the pipe is full of stop bytes already: one more adds nothing */
     }
     errno = saved_errno;
 }
 
-/*
- * SIGPIPE is ignored, so writing to a client that has gone away fails with
- * EPIPE instead of killing the whole server.
- *
- * SIGINT and SIGTERM write to the self-pipe. A flag would not do: a signal
- * arriving just after we checked the flag, but before we went to sleep in
- * poll(), would be missed. A byte in the pipe wakes poll() whenever it came.
- */
-static void install_signal_handlers(void)
+/* With O_NONBLOCK, a call on fd that would sleep fails with EAGAIN instead. */
+static int set_nonblocking(int fd)
 {
+    int flags = fcntl(fd, F_GETFL);
+    return flags == -1 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+static void handle_signals(void)
+{
+    struct sigaction action = {0};
+    sigemptyset(&action.sa_mask);
+    action.sa_handler = SIG_IGN; /* send() to a closed connection fails with EPIPE instead */
+    if (sigaction(SIGPIPE, &action, NULL) == -1)
+        die("sigaction");
+
     if (pipe(stop_pipe) == -1)
         die("pipe");
-    /* The handler must never block, even if signals keep coming. */
-    if (fcntl(stop_pipe[1], F_SETFL, O_NONBLOCK) == -1)
+    if (set_nonblocking(stop_pipe[1]) == -1) /* a handler must never block */
         die("fcntl");
-
-    struct sigaction ignore = {0};
-    ignore.sa_handler = SIG_IGN;
-    sigemptyset(&ignore.sa_mask);
-    if (sigaction(SIGPIPE, &ignore, NULL) == -1)
-        die("sigaction");
-
-    struct sigaction stop = {0};
-    stop.sa_handler = on_stop_signal;
-    stop.sa_flags = SA_RESTART; /* other calls carry on; poll() wakes up anyway */
-    sigemptyset(&stop.sa_mask);
-    if (sigaction(SIGINT, &stop, NULL) == -1 || sigaction(SIGTERM, &stop, NULL) == -1)
+    action.sa_handler = on_stop_signal;
+    action.sa_flags = SA_RESTART; /* blocked calls carry on, poll() excepted */
+    if (sigaction(SIGINT, &action, NULL) == -1 || sigaction(SIGTERM, &action, NULL) == -1)
         die("sigaction");
 }
 
-/*
- * Sleeps until fd is ready for events: POLLIN, something to read (or the
- * peer hung up); POLLOUT, room to write. Returns 0 then, or -1 once a stop
- * signal has arrived.
- */
-static int wait_for(int fd, short events)
+/* Sleeps until fd has one of events, or a stop signal came: returns true
+ * for the first, false for the second. */
+static bool wait_for(int fd, short events)
 {
-    struct pollfd watched[2] = {
-        {.fd = fd, .events = events},
-        {.fd = stop_pipe[0], .events = POLLIN},
-    };
-    for (;;) {
-        if (poll(watched, 2, -1) == -1) {
-            if (errno == EINTR)
-                continue;
+    struct pollfd watched[2] = {{.fd = fd, .events = events},
+                                {.fd = stop_pipe[0], .events = POLLIN}};
+    while (poll(watched, 2, -1) == -1)
+        if (errno != EINTR) /* poll() fails with EINTR even with SA_RESTART */
             die("poll");
-        }
-        if (watched[1].revents != 0)
-            return -1;
-        if (watched[0].revents != 0)
-            return 0;
-    }
+    return watched[1].revents == 0;
 }
 
-/*
- * Resolves host and port, then creates, binds and listens on the first
- * address that works. Exits with "call: reason" if none does.
- */
-static int open_listener(const char *host, const char *port)
-{
-    struct addrinfo hints = {0};
-    hints.ai_family = AF_UNSPEC;     /* IPv4 or IPv6, whichever host is */
-    hints.ai_socktype = SOCK_STREAM; /* TCP */
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-
-    struct addrinfo *addresses;
-    int rc = getaddrinfo(host, port, &hints, &addresses);
-    if (rc != 0) {
-        fprintf(stderr, "getaddrinfo: %s: %s\n", host, gai_strerror(rc));
-        exit(1);
-    }
-
-    int listener = -1;
-    const char *failed_call = "socket";
-    int saved_errno = 0;
-    for (struct addrinfo *a = addresses; a != NULL && listener == -1; a = a->ai_next) {
-        int fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
-        if (fd == -1) {
-            failed_call = "socket";
-            saved_errno = errno;
-            continue;
-        }
-        /* Lets a restarted server bind while old connections sit in TIME_WAIT. */
-        int on = 1;
-        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == -1)
-            failed_call = "setsockopt";
-        else if (bind(fd, a->ai_addr, a->ai_addrlen) == -1)
-            failed_call = "bind";
-        else if (listen(fd, BACKLOG) == -1)
-            failed_call = "listen";
-        else {
-            listener = fd;
-            break;
-        }
-        saved_errno = errno;
-        close(fd);
-    }
-    freeaddrinfo(addresses);
-
-    if (listener == -1) {
-        errno = saved_errno;
-        die(failed_call);
-    }
-    return listener;
-}
-
-/* Prints "[INFO] Listening on IP:PORT" with the port the kernel really gave us. */
-static void announce_listening(int listener)
-{
-    struct sockaddr_storage address;
-    socklen_t length = sizeof address;
-    if (getsockname(listener, (struct sockaddr *)&address, &length) == -1)
-        die("getsockname");
-    char text[ADDRESS_SIZE];
-    format_address((struct sockaddr *)&address, length, text, sizeof text);
-    printf("[INFO] Listening on %s\n", text);
-}
-
-/*
- * send() may write fewer bytes than asked (a partial send), or be
- * interrupted before writing any (EINTR). Keep going until all are sent.
- * Returns 0, or -1 with errno set if the connection failed.
- */
+// [serve-client]
+/* send() may take fewer bytes than asked: keep going until all are sent.
+ * The socket is non-blocking, so when its buffer is full send() fails with
+ * EAGAIN instead of sleeping, and we wait for room, or for the stop.
+ * Returns -1 with errno ECANCELED on a stop. */
 static int send_all(int fd, const char *data, size_t size)
 {
     while (size > 0) {
         ssize_t sent = send(fd, data, size, 0);
-        if (sent == -1) {
-            if (errno == EINTR)
-                continue;
-            return -1;
+        if (sent == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (!wait_for(fd, POLLOUT)) {
+                errno = ECANCELED;
+                return -1;
+            }
+            continue;
         }
+        if (sent == -1)
+            return -1;
         data += sent;
         size -= (size_t)sent;
     }
     return 0;
 }
 
-/* Talks to one client until it closes the connection or fails. */
+/* Replies to each chunk until the client closes its side, fails, or a stop
+ * signal comes. Once poll() says the socket is readable, recv() returns at
+ * once: with data, 0 for the end, or an error. */
 static void serve_client(int client, const char *peer)
 {
     unsigned char data[RECV_SIZE];
-    char escaped[4 * RECV_SIZE + 1];
-    char reply[REPLY_SIZE];
-
-    for (;;) {
-        ssize_t received = recv(client, data, sizeof data, 0);
-        if (received == 0)
-            return; /* the client closed its side: end of stream */
-        if (received == -1) {
-            if (errno == EINTR)
-                continue;
-            perror("recv"); /* e.g. "Connection reset by peer" */
-            return;
-        }
+    char escaped[4 * RECV_SIZE + 1]; /* a byte escapes to at most 4: \xNN */
+    char reply[sizeof escaped + ADDRESS_SIZE + 64];
+    ssize_t received = 0;
+    while (wait_for(client, POLLIN) && (received = recv(client, data, sizeof data, 0)) > 0) {
         escape_bytes(data, (size_t)received, escaped);
         int length = snprintf(reply, sizeof reply,
                               "[CONNECTION] Received \"%s\" from %s\n", escaped, peer);
         if (send_all(client, reply, (size_t)length) == -1) {
-            perror("send"); /* e.g. "Broken pipe": the client left */
+            if (errno != ECANCELED)
+                perror("send"); /* e.g. "Broken pipe": the client left */
             return;
         }
     }
+    if (received == -1)
+        perror("recv"); /* e.g. "Connection reset by peer" */
 }
+// [/serve-client]
 
-/*
- * A failed accept() ends no one but that one client: it may have left
- * already (ECONNABORTED), or we may be out of descriptors (EMFILE), in
- * which case we pause briefly rather than spin, and try again.
- */
-static void report_accept_error(void)
+/* How many clients have a thread: the main thread waits on it, each
+ * client's thread changes it, so a mutex guards it. */
+static pthread_mutex_t clients_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t clients_changed = PTHREAD_COND_INITIALIZER;
+static int client_count = 0;
+
+static void count_clients(int change)
 {
-    if (errno == EINTR || errno == ECONNABORTED)
-        return;
-    perror("accept");
-    if (errno == EMFILE || errno == ENFILE) {
-        struct timespec pause = {.tv_sec = 0, .tv_nsec = 100000000L}; /* 0.1 s */
-        nanosleep(&pause, NULL);
-    }
+    pthread_mutex_lock(&clients_lock);
+    client_count += change;
+    pthread_cond_signal(&clients_changed); /* wakes the main thread, if it waits */
+    pthread_mutex_unlock(&clients_lock);
 }
 
-// [client-thread]
-/* What a client's thread needs; it owns both and frees them when done. */
+/* Sleeps until fewer than limit clients have a thread. */
+static void wait_for_clients_below(int limit)
+{
+    pthread_mutex_lock(&clients_lock);
+    while (client_count >= limit)
+        pthread_cond_wait(&clients_changed, &clients_lock);
+    pthread_mutex_unlock(&clients_lock);
+}
+
+/* What a client's thread needs. Each thread gets its own copy, on the heap:
+ * the accept loop reuses its variables for the next client at once. */
 struct client {
     int fd;
     char peer[ADDRESS_SIZE];
@@ -347,113 +291,99 @@ static void *client_thread(void *argument)
 {
     struct client *client = argument;
     printf("[CONNECTION] Connected to %s\n", client->peer);
-    serve_client(client->fd, client->peer);
+    if (set_nonblocking(client->fd) == -1) /* see send_all() */
+        perror("fcntl");
+    else
+        serve_client(client->fd, client->peer);
     if (close(client->fd) == -1)
         perror("close");
     printf("[CONNECTION] Disconnected from %s\n", client->peer);
     free(client);
+    count_clients(-1); /* last: the main thread may be waiting to log its last line */
     return NULL;
 }
 
-/*
- * Starts a detached thread for the client: nobody joins it, and the system
- * frees its resources as soon as it returns. If no thread can be made,
- * that one client is dropped and the server goes on.
- */
-static void start_client_thread(struct client *client)
+/* Starts a detached thread for the client: nobody joins it, so its resources
+ * go back to the system as soon as it returns. */
+static void start_client_thread(int fd, const struct sockaddr_storage *address)
 {
+    struct client *client = malloc(sizeof *client);
+    if (client == NULL) {
+        perror("malloc");
+        close(fd);
+        return;
+    }
+    client->fd = fd;
+    format_address(address, client->peer);
     printf("[INFO] Starting thread for connection %s\n", client->peer);
 
-    pthread_attr_t attributes;
+    count_clients(+1); /* before the thread runs, which counts itself out */
     pthread_t thread;
-    int rc = pthread_attr_init(&attributes);
-    if (rc == 0)
-        rc = pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
-    if (rc == 0)
-        rc = pthread_create(&thread, &attributes, client_thread, client);
-    pthread_attr_destroy(&attributes);
-    if (rc != 0) {
-        errno = rc; /* pthread functions return the error instead of setting errno */
-        perror("pthread_create");
-        close(client->fd);
+    int error = pthread_create(&thread, NULL, client_thread, client);
+    if (error != 0) { /* pthread functions return the error, errno is not set */
+        fprintf(stderr, "pthread_create: %s\n", strerror(error));
+        close(fd); /* only this client is lost */
         free(client);
+        count_clients(-1);
+        return;
     }
+    error = pthread_detach(thread);
+    if (error != 0) /* the thread runs anyway: it still owns its client */
+        fprintf(stderr, "pthread_detach: %s\n", strerror(error));
 }
-// [/client-thread]
 
-// [accept-loop]
-/* Accepts clients and hands each one to a thread of its own. */
-static void accept_clients(int listener)
+/* accept() failed. Most errors lose only the client being accepted. Out of
+ * descriptors, though, the connection stays queued and accept() would fail
+ * again at once, in a busy loop: wait for a client to leave, which gives a
+ * descriptor back. With none connected, none ever will. */
+static void handle_accept_error(void)
 {
-    while (wait_for(listener, POLLIN) == 0) {
-        struct sockaddr_storage address;
-        socklen_t length = sizeof address;
-        int client = accept(listener, (struct sockaddr *)&address, &length);
-        if (client == -1) {
-            report_accept_error();
-            continue;
-        }
-
-        struct client *new_client = malloc(sizeof *new_client);
-        if (new_client == NULL) {
-            perror("malloc");
-            close(client);
-            continue;
-        }
-        new_client->fd = client;
-        format_address((struct sockaddr *)&address, length,
-                       new_client->peer, sizeof new_client->peer);
-        start_client_thread(new_client);
-    }
-}
-// [/accept-loop]
-
-static void parse_arguments(int argc, char **argv, const char **host, const char **port)
-{
-    opterr = 0; /* we print our own messages */
-    int option;
-    while ((option = getopt(argc, argv, ":H:p:h")) != -1) {
-        switch (option) {
-        case 'H':
-            *host = optarg;
-            break;
-        case 'p':
-            if (!is_valid_port(optarg))
-                usage_error("port must be a number from 0 to 65535: ", optarg);
-            *port = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            exit(0);
-        case ':':
-            usage_error("option needs a value: ", option_name(optopt));
-            break;
-        default:
-            usage_error("unknown option: ", option_name(optopt));
-        }
-    }
-    if (optind < argc)
-        usage_error("unexpected argument: ", argv[optind]);
+    int error = errno;
+    if (error == EAGAIN || error == EWOULDBLOCK)
+        return; /* none after all: on some systems, a client that resets leaves the queue */
+    perror("accept");
+    if (error != EMFILE && error != ENFILE)
+        return; /* e.g. ECONNABORTED: the next client may be fine */
+    pthread_mutex_lock(&clients_lock);
+    int count = client_count;
+    pthread_mutex_unlock(&clients_lock);
+    if (count == 0)
+        exit(1); /* accept's reason is printed above */
+    wait_for_clients_below(count);
 }
 
+// [main]
 int main(int argc, char **argv)
 {
-    const char *host = DEFAULT_HOST;
-    const char *port = DEFAULT_PORT;
+    const char *host, *port;
     parse_arguments(argc, argv, &host, &port);
-
-    /* Line-buffered: each log line shows up at once, even through a pipe. */
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    install_signal_handlers();
-
+    setvbuf(stdout, NULL, _IOLBF, 0); /* each log line at once, even into a pipe */
+    handle_signals();
     int listener = open_listener(host, port);
-    announce_listening(listener);
-    accept_clients(listener);
+    if (set_nonblocking(listener) == -1) /* see handle_accept_error() */
+        die("fcntl");
+    struct sockaddr_storage address; /* room for an IPv4 or an IPv6 address */
+    socklen_t length = sizeof address; /* port 0: which one did the kernel pick? */
+    if (getsockname(listener, (struct sockaddr *)&address, &length) == -1)
+        die("getsockname");
+    char address_text[ADDRESS_SIZE];
+    format_address(&address, address_text);
+    printf("[INFO] Listening on %s\n", address_text);
 
-    /* Returning from main ends the process, and with it every client
-     * thread: the kernel closes their sockets, so no client waits on us. */
+    for (;;) { /* a thread for each client, until a stop signal */
+        wait_for_clients_below(MAX_CLIENTS); /* newcomers wait in the queue */
+        if (!wait_for(listener, POLLIN))
+            break;
+        length = sizeof address;
+        int client = accept(listener, (struct sockaddr *)&address, &length);
+        if (client == -1) {
+            handle_accept_error();
+            continue;
+        }
+        start_client_thread(client, &address);
+    }
+    wait_for_clients_below(1); /* every client's thread has seen the stop too */
     printf("[INFO] Shutting down\n");
-    if (close(listener) == -1)
-        die("close");
     return 0;
 }
+// [/main]
