@@ -9,7 +9,7 @@ setup() { LOAD=$REPO_ROOT/bench/load; }
 
 figure() { sed -nE "s/.*\\b$1=([0-9.]+).*/\\1/p" <<<"$output"; }
 
-@test "bench: 4 connections x 50 round trips against step 04 are all counted" {
+@test "bench: 4 connections x 50 round trips against step 05 are all counted" {
     start_server "$(server_binary 05-poll-server)"
     run -0 "$LOAD" -p "$PORT" -c 4 -n 50
     assert_equal "$(figure round_trips)" 200

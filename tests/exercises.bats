@@ -1,60 +1,176 @@
 #!/usr/bin/env bats
-# The exercises' checks are themselves checked: each must pass on its
-# reference solution and fail on the unmodified step (the feature is missing
-# there, so a check that passes would detect nothing).
+# The exercises' checks are themselves checked. Nothing here lists the
+# exercises: every tests/exercises/NN-name/exercise-K.bats found is one, and
+#   - run as a student runs it ("make step-NN exercise-K") on the step as it
+#     is, its check must fail (the step lacks the feature: a check that
+#     passed there would detect nothing);
+#   - run on a copy of the step with solutions/NN-name/exercise-K.patch
+#     applied, it must pass; a patch that no longer applies, or a patched
+#     program that does not compile, fails and says so. Without solutions/
+#     (an instructor may delete it) that test is skipped, saying why.
+# Each of these is one test looping over every exercise (bats cannot make
+# one test per file it finds), four exercises at a time; a failure lists each
+# wrong exercise and why, in order.
+#
+# A new exercise K of step NN-name needs:
+#   steps/NN-name/README.md             states the exercise
+#   tests/exercises/NN-name/exercise-K.bats
+#                                       its check: @tests that load ../exercise
+#                                       and run $PROGRAM; see the helpers in
+#                                       tests/exercises/exercise.bash
+#   solutions/NN-name/exercise-K.patch  the reference solution, a unified diff
+#                                       against the step's source, made from
+#                                       the repository's root with
+#                                         git diff steps/NN-name/server.c > solutions/NN-name/exercise-K.patch
+# The rest of this file checks that machinery on a fixture that does not
+# change with the steps (tests/fixtures/exercise-machinery: a tiny
+# "01-greeter" step with one exercise and its patch).
 
 bats_require_minimum_version 1.5.0
 load helpers
+load lib/exercises
 
-# as_a_student COMMAND...: runs it without what the outer bats adds to the
-# environment (its variables, and its internal folder first on PATH, where
-# "bats" is not the real command): a student's shell has neither.
-as_a_student() {
-    local unset=() name path
-    for name in $(compgen -e); do
-        [[ $name == BATS_* && $name != BATS_TEST_TIMEOUT ]] && unset+=(-u "$name")
-    done
-    path=$(tr ':' '\n' <<<"$PATH" | grep -v bats-core | paste -sd:)
-    env "${unset[@]}" PATH="$path" "$@"
+# The loops run every exercise's check, four at a time.
+BATS_TEST_TIMEOUT=180
+
+setup_file() {
+    # Built once here, so the checks that run in parallel find every
+    # program up to date and never build the same one at once.
+    make -s --no-print-directory -C "$REPO_ROOT" all
+    # The fixture as a repository of its own: its step, check and patch,
+    # with this repository's Makefile and exercise machinery.
+    export FIXTURE=$BATS_FILE_TMPDIR/fixture
+    mkdir -p "$FIXTURE/tests"
+    cp -R "$TESTS_DIR/fixtures/exercise-machinery/." "$FIXTURE/"
+    cp "$REPO_ROOT/Makefile" "$FIXTURE/"
+    cp -R "$TESTS_DIR/ensure-deps" "$TESTS_DIR/lib" "$TESTS_DIR/peer.py" "$FIXTURE/tests/"
+    cp "$TESTS_DIR"/exercises/{check,report,patched-step,exercise.bash} "$FIXTURE/tests/exercises/"
 }
 
-# check_fails_on_step STEP N: "make step-NN exercise-N", as a student types it.
-check_fails_on_step() {
-    run as_a_student make -s -C "$REPO_ROOT" "step-${1%%-*}" "exercise-$2"
-    assert_failure
-    assert_output --partial "not ok 1 "
+# fixture_copy: a copy of the fixture for this test alone (tests may run in
+# parallel, and make builds into the copy).
+fixture_copy() {
+    cp -R "$FIXTURE" "$BATS_TEST_TMPDIR/repo"
+    echo "$BATS_TEST_TMPDIR/repo"
 }
 
-# check_passes_on_solution STEP N
-check_passes_on_solution() {
-    local solution=$REPO_ROOT/solutions/$1/exercise-$2
-    [[ -d $REPO_ROOT/solutions ]] ||
-        skip "solutions/ is not here (an instructor may have removed it): no solution to check"
-    cc -std=c11 -Wall -Wextra -Wpedantic -Werror -pthread -o "$BATS_TEST_TMPDIR/program" "$solution"/*.c
-    EXERCISE_PROGRAM=$BATS_TEST_TMPDIR/program run bats "$TESTS_DIR/exercises/$1/exercise-$2.bats"
+# apply_in REPO PATCH: applies PATCH to REPO's own steps, as a student who
+# wrote the solution would have them.
+apply_in() { (cd "$1" && GIT_CEILING_DIRECTORIES=$BATS_TEST_TMPDIR git apply "$2"); }
+
+@test "exercises: every check fails on its step as it is (make step-NN exercise-K)" {
+    run for_each_check "$REPO_ROOT" verify_fails_on_step
     assert_success
 }
 
-@test "exercise 01-1 (upper case): fails on step 01" { check_fails_on_step 01-blocking-server 1; }
-@test "exercise 01-1 (upper case): passes on its solution" { check_passes_on_solution 01-blocking-server 1; }
-@test "exercise 01-2 (busy): fails on step 01" { check_fails_on_step 01-blocking-server 2; }
-@test "exercise 01-2 (busy): passes on its solution" { check_passes_on_solution 01-blocking-server 2; }
-@test "exercise 01-3 (idle timeout): fails on step 01" { check_fails_on_step 01-blocking-server 3; }
-@test "exercise 01-3 (idle timeout): passes on its solution" { check_passes_on_solution 01-blocking-server 3; }
-@test "exercise 02-1 (at most 3 clients): fails on step 02" { check_fails_on_step 02-threaded-server 1; }
-@test "exercise 02-1 (at most 3 clients): passes on its solution" { check_passes_on_solution 02-threaded-server 1; }
-@test "exercise 02-2 (broadcast): fails on step 02" { check_fails_on_step 02-threaded-server 2; }
-@test "exercise 02-2 (broadcast): passes on its solution" { check_passes_on_solution 02-threaded-server 2; }
-@test "exercise 02-3 (graceful shutdown): fails on step 02" { check_fails_on_step 02-threaded-server 3; }
-@test "exercise 02-3 (graceful shutdown): passes on its solution" { check_passes_on_solution 02-threaded-server 3; }
-@test "exercise 03-1 (lines from stdin): fails on step 03" { check_fails_on_step 03-client 1; }
-@test "exercise 03-1 (lines from stdin): passes on its solution" { check_passes_on_solution 03-client 1; }
-@test "exercise 03-2 (connect timeout): fails on step 03" { check_fails_on_step 03-client 2; }
-@test "exercise 03-2 (connect timeout): passes on its solution" { check_passes_on_solution 03-client 2; }
-@test "exercise 03-3 (retry with backoff): fails on step 03" { check_fails_on_step 03-client 3; }
-@test "exercise 03-3 (retry with backoff): passes on its solution" { check_passes_on_solution 03-client 3; }
+@test "exercises: every check passes on its step with solutions/NN-name/exercise-K.patch applied" {
+    [[ -d $REPO_ROOT/solutions ]] ||
+        skip "solutions/ is not here (an instructor may have removed it): no reference solution to check"
+    local report=() status=0
+    run verify_every_patch_has_a_check "$REPO_ROOT"
+    ((status == 0)) || report+=("$output")
+    run for_each_check "$REPO_ROOT" verify_passes_with_patch
+    ((status == 0)) || report+=("$output")
+    ((${#report[@]} == 0)) || fail "$(printf '%s\n\n' "${report[@]}")"
+}
 
 @test "make step-01 exercise-9 names the problem" {
     run -2 as_a_student make -s -C "$REPO_ROOT" step-01 exercise-9
-    assert_output --partial "Step 01 has no exercise 9"
+    assert_line --index 0 "Step 01 has no exercise 9"
+}
+
+@test "exercise machinery: a failed check shows what was done, expected/got and the hint, not bats' internals" {
+    local repo
+    repo=$(fixture_copy)
+    run -2 student_make "$repo" 01-greeter 1
+    assert_line --index 0 "Step 01, exercise 1: checking steps/01-greeter/greeter"
+    assert_line "  ✗ the greeting is in capitals"
+    assert_line "      What the check did:"
+    assert_line --regexp '^        - ran: greeter -n [a-zA-Z]{8}$'
+    assert_line --regexp '^        HELLO, [A-Z]{8}$'
+    assert_line --regexp '^        hello, [a-zA-Z]{8}$'
+    assert_line "      Hint: toupper() changes one letter; call it on each"
+    assert_line "2 of 2 checks failed."
+    refute_output --partial "from function"
+    refute_output --partial "in test file"
+    refute_output --partial "bats"
+}
+
+@test "exercise machinery: the fixture's check fails on its step and passes with its patch" {
+    local repo
+    repo=$(fixture_copy)
+    run for_each_check "$repo" verify_fails_on_step
+    assert_success
+    run for_each_check "$repo" verify_passes_with_patch
+    assert_success
+    # A student who wrote the solution into the step sees every check pass.
+    apply_in "$repo" solutions/01-greeter/exercise-1.patch
+    run -0 student_make "$repo" 01-greeter 1
+    assert_line "  ✓ the greeting is in capitals"
+    assert_line "All 2 checks pass."
+}
+
+@test "exercise machinery: a patch that no longer applies fails, saying so" {
+    local repo
+    repo=$(fixture_copy)
+    sed -i 's/"hello, %s\\n"/"hello there, %s\\n"/' "$repo/steps/01-greeter/greeter.c"
+    run for_each_check "$repo" verify_passes_with_patch
+    assert_failure
+    assert_line "step 01-greeter, exercise 1 (tests/exercises/01-greeter/exercise-1.bats):"
+    assert_line "    solutions/01-greeter/exercise-1.patch no longer applies to steps/01-greeter/ (the step changed after the patch was made)."
+    assert_line "1 of 1 exercises are wrong (above)."
+}
+
+@test "exercise machinery: a check that passes on the unmodified step is reported" {
+    local repo
+    repo=$(fixture_copy)
+    apply_in "$repo" solutions/01-greeter/exercise-1.patch
+    run for_each_check "$repo" verify_fails_on_step
+    assert_failure
+    assert_line "    passes on the unmodified steps/01-greeter/: this check cannot tell a solution from the step"
+}
+
+@test "exercise machinery: a patch with no check, or a solution left as a full copy, is reported" {
+    local repo
+    repo=$(fixture_copy)
+    cp "$repo/solutions/01-greeter/exercise-1.patch" "$repo/solutions/01-greeter/exercise-2.patch"
+    mkdir -p "$repo/solutions/01-greeter/exercise-3"
+    cp "$repo/steps/01-greeter/greeter.c" "$repo/solutions/01-greeter/exercise-3/"
+    run verify_every_patch_has_a_check "$repo"
+    assert_failure
+    assert_line "solutions/01-greeter/exercise-2.patch has no check: tests/exercises/01-greeter/exercise-2.bats is missing"
+    assert_line "solutions/01-greeter/exercise-3/ is a full copy of the program: a solution is a patch now. Make one with:"
+}
+
+@test "exercise machinery: a student's compile error is the compiler's, then one plain sentence" {
+    local repo
+    repo=$(fixture_copy)
+    sed -i 's/return 0;/return 0/' "$repo/steps/01-greeter/greeter.c"
+    run -2 student_make "$repo" 01-greeter 1
+    assert_line --regexp '^steps/01-greeter/greeter.c:[0-9]+:[0-9]+: error: expected '
+    assert_line "Your steps/01-greeter/greeter.c does not compile: the compiler says why above (fix its first error first)."
+    assert_line "Then run again:  make step-01 exercise-1"
+    refute_output --partial "✗"
+}
+
+@test "exercise machinery: make step-NN exercise-K needs only a compiler, bats and python3" {
+    local repo bin command
+    repo=$(fixture_copy)
+    # A machine without the other packages, and without apt-get (so, like a
+    # student without root, nothing can be installed): every command but those.
+    bin=$BATS_TEST_TMPDIR/bin
+    mkdir -p "$bin"
+    for command in /usr/bin/* /usr/sbin/*; do
+        case ${command##*/} in
+        cppcheck* | clang-tidy* | pandoc | parallel | chromium | git | apt-get) ;;
+        *) ln -sf "$command" "$bin/" ;;
+        esac
+    done
+    # ... and without bats-support and bats-assert.
+    PATH=$bin BATS_LIB_PATH=$BATS_TEST_TMPDIR/no-libraries run -2 student_make "$repo" 01-greeter 1
+    assert_line "  ✗ the greeting is in capitals"
+    # The whole suite's dependencies are missing there, and said so exactly.
+    PATH=$bin run -1 "$repo/tests/ensure-deps"
+    assert_line "The tests need these packages, which are missing: parallel git cppcheck clang-tidy pandoc chromium"
+    assert_line "On Debian or Ubuntu:  sudo apt-get install --no-install-recommends parallel git cppcheck clang-tidy pandoc && sudo apt-get install chromium"
 }
