@@ -90,7 +90,7 @@ static int open_listener(const struct sockaddr_in *address)
 static void format_address(const struct sockaddr_in *address, char *out)
 {
     char ip[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &address->sin_addr, ip, sizeof ip);
+    inet_ntop(AF_INET, &address->sin_addr, ip, sizeof ip); /* cannot fail: room for any */
     snprintf(out, ADDRESS_SIZE, "%s:%u", ip, (unsigned)ntohs(address->sin_port));
 }
 
@@ -166,7 +166,7 @@ int main(int argc, char **argv)
         length = sizeof address;
         int client = accept(listener, (struct sockaddr *)&address, &length);
         if (client == -1) {
-            perror("accept"); /* only that client is lost: the next may be fine */
+            perror("accept"); /* a network error, or out of resources: go on */
             continue;
         }
         format_address(&address, address_text);

@@ -92,7 +92,7 @@ static int open_listener(const struct sockaddr_in *address)
 static void format_address(const struct sockaddr_in *address, char *out)
 {
     char ip[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &address->sin_addr, ip, sizeof ip);
+    inet_ntop(AF_INET, &address->sin_addr, ip, sizeof ip); /* cannot fail: room for any */
     snprintf(out, ADDRESS_SIZE, "%s:%u", ip, (unsigned)ntohs(address->sin_port));
 }
 
@@ -176,7 +176,8 @@ static void start_client_thread(int fd, const struct sockaddr_in *address)
     struct client *client = malloc(sizeof *client);
     if (client == NULL) {
         perror("malloc");
-        close(fd);
+        if (close(fd) == -1) /* only this client is lost */
+            perror("close");
         return;
     }
     client->fd = fd;
@@ -187,7 +188,8 @@ static void start_client_thread(int fd, const struct sockaddr_in *address)
     int error = pthread_create(&thread, NULL, client_thread, client);
     if (error != 0) { /* pthread functions return the error, errno is not set */
         fprintf(stderr, "pthread_create: %s\n", strerror(error));
-        close(fd); /* only this client is lost */
+        if (close(fd) == -1) /* only this client is lost */
+            perror("close");
         free(client);
         return;
     }
@@ -214,7 +216,7 @@ int main(int argc, char **argv)
         length = sizeof address;
         int client = accept(listener, (struct sockaddr *)&address, &length);
         if (client == -1) {
-            perror("accept"); /* only that client is lost: the next may be fine */
+            perror("accept"); /* a network error, or out of resources: go on */
             continue;
         }
         start_client_thread(client, &address);

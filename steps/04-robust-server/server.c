@@ -129,12 +129,12 @@ static void format_address(const struct sockaddr_storage *address, char *out)
     char ip[INET6_ADDRSTRLEN];
     if (address->ss_family == AF_INET6) { /* [::1]:9797, so the port stands out */
         const struct sockaddr_in6 *ipv6 = (const struct sockaddr_in6 *)address;
-        inet_ntop(AF_INET6, &ipv6->sin6_addr, ip, sizeof ip);
+        inet_ntop(AF_INET6, &ipv6->sin6_addr, ip, sizeof ip); /* cannot fail: room for any */
         snprintf(out, ADDRESS_SIZE, "[%s]:%u", ip, (unsigned)ntohs(ipv6->sin6_port));
         return;
     }
     const struct sockaddr_in *ipv4 = (const struct sockaddr_in *)address;
-    inet_ntop(AF_INET, &ipv4->sin_addr, ip, sizeof ip);
+    inet_ntop(AF_INET, &ipv4->sin_addr, ip, sizeof ip); /* cannot fail: room for any */
     snprintf(out, ADDRESS_SIZE, "%s:%u", ip, (unsigned)ntohs(ipv4->sin_port));
 }
 
@@ -310,7 +310,8 @@ static void start_client_thread(int fd, const struct sockaddr_storage *address)
     struct client *client = malloc(sizeof *client);
     if (client == NULL) {
         perror("malloc");
-        close(fd);
+        if (close(fd) == -1) /* only this client is lost */
+            perror("close");
         return;
     }
     client->fd = fd;
@@ -322,7 +323,8 @@ static void start_client_thread(int fd, const struct sockaddr_storage *address)
     int error = pthread_create(&thread, NULL, client_thread, client);
     if (error != 0) { /* pthread functions return the error, errno is not set */
         fprintf(stderr, "pthread_create: %s\n", strerror(error));
-        close(fd); /* only this client is lost */
+        if (close(fd) == -1) /* only this client is lost */
+            perror("close");
         free(client);
         count_clients(-1);
         return;

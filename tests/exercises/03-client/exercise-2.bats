@@ -1,26 +1,59 @@
 #!/usr/bin/env bats
-# Step 03, exercise 2: give up connecting after -t seconds.
+# Step 03, exercise 2: retry a refused connect (-r tries), waiting longer each time.
 bats_require_minimum_version 1.5.0
 load ../exercise
 
-@test "client -t 1 gives up on a server that never answers, after about a second" {
-    # A listener whose accept queue is full: the kernel ignores further
-    # connection requests, so connect() would wait for minutes.
-    start_server "$PYTHON" "$TESTS_DIR/exercises/black_hole.py"
-    local started=$SECONDS
-    run --separate-stderr timeout 10 "$PROGRAM" -t 1 -p "$PORT" -w 0
-    expect_option_known "$status" -t
-    ((status != 124)) || fail "the client was still waiting after 10 s: -t 1 should give up after 1 s"
-    ((SECONDS - started <= 3)) || fail "the client gave up after $((SECONDS - started)) s; expected about 1 s"
-    output=$stderr
-    expect "connect: Connection timed out"
-    [[ $status -eq 1 ]] || fail "expected status 1, got $status"
+CLIENT_PID=
+
+teardown() {
+    [[ -z $CLIENT_PID ]] || kill "$CLIENT_PID" 2>/dev/null || true
+    stop_server
 }
 
-@test "client -t 1 still connects to a server that answers" {
-    start_server "$(server_binary 02-threaded-server)"
-    run timeout 10 "$PROGRAM" -t 1 -p "$PORT" -w 0
-    expect_option_known "$status" -t
-    output=${output%% from *}
-    expect '[CONNECTION] Received "Hello world!"'
+@test "-r 3 where nothing listens: 3 tries, 100 then 200 ms apart, then the last error" {
+    local port started
+    port=$(closed_port)
+    note "the client ran with -r 3 against port $port, where nothing listens"
+    started=$(now_ms)
+    run --separate-stderr timeout 10 "$PROGRAM" -r 3 -p "$port" -w 0
+    local took=$(($(now_ms) - started))
+    expect_option_known "$status" -r
+    output=$stderr
+    expect "connect: Connection refused; retrying in 100 ms
+connect: Connection refused; retrying in 200 ms
+connect: Connection refused" \
+        "each refused try but the last says so and waits; the last one ends the program as before, with perror(\"connect\")."
+    expect_status 1 "after the last try, exit with status 1, as for any failed call."
+    ((took >= 280 && took < 2000)) ||
+        fail "The client took $took ms; with waits of 100 and 200 ms it should take from 300 ms to about 1 s." \
+            "nanosleep() takes a struct timespec: 100 ms is { .tv_sec = 0, .tv_nsec = 100000000 }."
+}
+
+@test "-r 6: a server that starts late is reached" {
+    local port word
+    port=$(closed_port) word=$(random_word)
+    timeout 15 "$PROGRAM" -r 6 -p "$port" -m "$word" -w 0 \
+        >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+    CLIENT_PID=$!
+    sleep 0.5 # its first tries find nothing listening
+    note "the client ran with -r 6 -m $word against port $port, where the step 02 server started 0.5 s later"
+    start_server "$(server_binary 02-threaded-server)" -p "$port"
+    status=0
+    wait "$CLIENT_PID" || status=$?
+    CLIENT_PID=
+    expect_option_known "$status" -r
+    output=$(sed -E 's/ from 127\.0\.0\.1:[0-9]+$//' "$BATS_TEST_TMPDIR/out")
+    expect "[CONNECTION] Received \"$word\"" \
+        "once connected, the client goes on as before: it sends its message and prints the reply."
+    expect_status 0
+    output=$(head -n 2 "$BATS_TEST_TMPDIR/err")
+    expect "connect: Connection refused; retrying in 100 ms
+connect: Connection refused; retrying in 200 ms" \
+        "each refused try says so on stderr before it waits: 100 ms, then twice as long each time."
+}
+
+@test "-r 0 is a usage error" {
+    note "the client ran with -r 0"
+    run timeout 10 "$PROGRAM" -r 0 -p "$(closed_port)" -w 0
+    expect_status 2 "-r takes a number of tries from 1 to 10: refuse 0 as a usage error (number_option() does that)."
 }

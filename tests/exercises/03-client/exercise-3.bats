@@ -1,30 +1,47 @@
 #!/usr/bin/env bats
-# Step 03, exercise 3: retry with backoff (-r attempts) until the server is up.
+# Step 03, exercise 3: send each line of standard input (-i), printing each reply.
 bats_require_minimum_version 1.5.0
 load ../exercise
 
-@test "client -r 8 waits for a server that starts late, saying each time it retries" {
-    local port
-    port=$(closed_port)
-    timeout 10 "$PROGRAM" -r 8 -p "$port" -w 0 >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
-    local client=$!
-    sleep 0.5 # the client's first attempts find nothing listening
-    start_server "$(server_binary 02-threaded-server)" -p "$port"
-    local status=0
-    wait "$client" || status=$?
-    expect_option_known "$status" -r
-    run cat "$BATS_TEST_TMPDIR/out"
-    output=${output%% from *}
-    expect '[CONNECTION] Received "Hello world!"'
-    run grep -c '^connect: Connection refused; retrying in [0-9]* ms$' "$BATS_TEST_TMPDIR/err"
-    ((output >= 2)) || fail "expected at least 2 lines 'connect: Connection refused; retrying in N ms' on stderr, got $output"
+# client_lines LINE...: runs the client with -i -w 0, the lines on its stdin.
+client_lines() {
+    run --separate-stderr timeout 10 "$PROGRAM" -i -p "$PORT" -w 0 < <(printf '%s\n' "$@")
+    expect_option_known "$status" -i
+    ((status != 124)) ||
+        fail "The client was still running after 10 s." \
+            "the client waits for a reply to each line: an empty line sends no byte, so no reply comes; skip empty lines."
 }
 
-@test "client -r 3 gives up after 3 attempts, with the last error" {
-    run --separate-stderr timeout 10 "$PROGRAM" -r 3 -p "$(closed_port)" -w 0
-    expect_option_known "$status" -r
-    output=$stderr
-    expect "connect: Connection refused; retrying in 100 ms
-connect: Connection refused; retrying in 200 ms
-connect: Connection refused"
+without_address() { sed -E 's/ from 127\.0\.0\.1:[0-9]+$//' <<<"$1"; }
+
+@test "each line of standard input gets its own reply, in order" {
+    start_server "$(server_binary 02-threaded-server)"
+    local lines_in=() wanted=() i word
+    for ((i = 0; i < 20; i++)); do
+        word=$(random_word $((3 + RANDOM % 10)))
+        lines_in+=("$word")
+        wanted+=("[CONNECTION] Received \"$word\"")
+        ((i != 9)) || lines_in+=("")
+    done
+    note "the client ran with -i against the step 02 server; its standard input was 20 lines of random letters, and an empty line after the 10th: ${lines_in[*]}"
+    client_lines "${lines_in[@]}"
+    output=$(without_address "$output")
+    expect "$(printf '%s\n' "${wanted[@]}")" \
+        "send each line without its \\n, then read its whole reply line before you send the next: the server replies to each recv(), and lines sent together arrive together. Skip empty lines."
+    expect_status 0
+}
+
+@test "a reply that arrives in pieces is read whole before the next line is sent" {
+    start_server "$PYTHON" "$BATS_TEST_DIRNAME/server.py" slow
+    local lines_in=() wanted=() i
+    for i in 1 2 3 4; do
+        lines_in+=("$(random_word)")
+        wanted+=("[CONNECTION] Received \"${lines_in[-1]}\"")
+    done
+    note "the client ran with -i; its standard input: ${lines_in[*]}"
+    note "the server replied as step 02 does, but sent each reply in 3 pieces, 0.1 s apart"
+    client_lines "${lines_in[@]}"
+    output=$(without_address "$output")
+    expect "$(printf '%s\n' "${wanted[@]}")" \
+        "one recv() can return part of a reply line: keep reading until the \\n before you send the next line, or the next lines arrive together."
 }

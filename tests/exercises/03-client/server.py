@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Test servers for the step 03 exercise checks, one client at a time.
+
+Usage: server.py MODE -p PORT   (0 = any free port; host is 127.0.0.1)
+  silent  reads what the client sends until it closes its side, then closes
+          without a word
+  slow    replies to each chunk as step 02 does, but sends each reply in
+          three pieces, 0.1 s apart
+It prints "[INFO] Listening on 127.0.0.1:PORT" once ready, and runs until killed.
+"""
+import socket
+import sys
+import time
+
+
+def escape(data):
+    """The steps' escaping: the reply shows any byte as printable text."""
+    out = []
+    for byte in data:
+        char = chr(byte)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif char in "\n\r\t":
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[char])
+        elif 0x20 <= byte < 0x7F:
+            out.append(char)
+        else:
+            out.append(f"\\x{byte:02x}")
+    return "".join(out)
+
+
+def silent(client, peer):
+    while client.recv(1024):
+        pass
+
+
+def slow(client, peer):
+    client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    while True:
+        data = client.recv(1024)
+        if not data:
+            return
+        reply = f'[CONNECTION] Received "{escape(data)}" from {peer}\n'.encode()
+        third = len(reply) // 3
+        for start, end in ((0, third), (third, 2 * third), (2 * third, len(reply))):
+            client.sendall(reply[start:end])
+            time.sleep(0.1)
+
+
+def main():
+    serve = {"silent": silent, "slow": slow}[sys.argv[1]]
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", int(sys.argv[3])))
+    listener.listen(5)
+    print(f"[INFO] Listening on 127.0.0.1:{listener.getsockname()[1]}", flush=True)
+    while True:
+        client, (host, port) = listener.accept()
+        with client:
+            client.settimeout(10)
+            try:
+                serve(client, f"{host}:{port}")
+            except OSError as error:
+                print(f"[ERROR] {error}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
