@@ -10,9 +10,11 @@
  * small backlog (the article's 5) then never sees its accept queue overflow,
  * so servers are compared like with like; -r 0 shows what a burst does.
  *
- * Idle mode (-i I): opens I connections that each do one round trip and
- * then stay open, then one more connection does N round trips: the latency
- * an active client sees while the server holds I idle ones.
+ * Idle mode (-i I): one connection first does N round trips alone (the
+ * baseline: alone_rate, alone_p50_us); then I connections each do one
+ * round trip and stay open, and one more connection does N round trips:
+ * the latency an active client sees while the server holds I idle ones,
+ * measured seconds after its baseline, on the same server.
  *
  * Floor mode (-f): no server needed: forks a minimal blocking echo peer and
  * does N round trips over one connection, the least loopback can cost.
@@ -348,19 +350,26 @@ int main(int argc, char **argv)
     double started = now();
     int complete = 1;
     long held = 0;
+    double alone_rate = 0, alone_p50 = 0;
     struct connection *idle = NULL;
     if (options.idle > 0) {
+        struct options active = options;
+        active.idle = 0;
+        struct connection baseline = {0};
+        complete = drive(&active, &baseline, 1, options.rounds, &results, deadline);
+        alone_rate = (double)results.count / (now() - started);
+        qsort(results.latencies, (size_t)results.count, sizeof(double), compare);
+        alone_p50 = percentile(&results, 0.50);
+        results.count = 0;
         idle = calloc((size_t)options.idle, sizeof *idle);
         if (idle == NULL)
             die("calloc");
-        complete = drive(&options, idle, options.idle, 1, &results, deadline);
+        complete &= drive(&options, idle, options.idle, 1, &results, deadline);
         for (long i = 0; i < options.idle; i++)
             held += idle[i].state == IDLE;
         results.count = 0; /* only the active client's round trips count */
         results.slowest_first_reply = 0;
         started = now();
-        struct options active = options;
-        active.idle = 0;
         struct connection one = {0};
         complete &= drive(&active, &one, 1, options.rounds, &results, deadline);
     } else {
@@ -374,10 +383,13 @@ int main(int argc, char **argv)
 
     qsort(results.latencies, (size_t)results.count, sizeof(double), compare);
     printf("round_trips=%ld seconds=%.3f rate=%.0f p50_us=%.1f p99_us=%.1f "
-           "slowest_first_reply_ms=%.1f failed_connects=%ld idle_held=%ld complete=%d\n",
+           "slowest_first_reply_ms=%.1f failed_connects=%ld idle_held=%ld complete=%d",
            results.count, elapsed, (double)results.count / elapsed, percentile(&results, 0.50),
            percentile(&results, 0.99), results.slowest_first_reply, results.failed_connects,
            held, complete);
+    if (idle != NULL)
+        printf(" alone_rate=%.0f alone_p50_us=%.1f", alone_rate, alone_p50);
+    printf("\n");
     fflush(stdout);
     if (idle != NULL) {
         /* Idle mode: hold the connections until stdin closes, so that the

@@ -1,16 +1,33 @@
 #!/usr/bin/env python3
-"""make bench: measures steps 01, 02 and 04 side by side, on 127.0.0.1.
+"""make bench: measures steps 01, 02, 04 and 05 side by side, on 127.0.0.1.
 
-Every point runs REPEATS times; the servers take turns within each round
-(interleaved), so a slow moment of this shared machine hits them all alike.
-Each figure is the median of its repeats, and is shown as a ratio to the
-best server in the same row of the same run.
+Every point runs RUNS times; the servers take turns within each run
+(interleaved, in an order that rotates from run to run), so a slow moment of
+this shared machine hits them all alike. Each figure in the table is the
+median of its runs, shown as a ratio to the best server in the same row. The
+ratios between two servers below the table are the medians of each run's own
+ratio, with their range: both servers of a pair were measured seconds apart.
+
+Besides the clock, it reads each server's CPU time (wait4, all threads) and
+divides it by the round trips served: other programs on the machine change
+a round trip's clock time far more than the CPU time the server spends on it.
+
+Besides the steps it measures a yardstick, bench/minimal-threaded.c: the
+least a thread-per-client server of this protocol can do, built by this
+script into a temporary directory.
+
+Servers are stopped by PID: SIGTERM, then SIGKILL after STOP_WAIT seconds.
+Steps 01 and 02 have no handler and die of SIGTERM (status 143), as
+expected; steps 04 and 05 exit 0. The results say how each one ended.
 
 Writes bench/results.md (the table) and bench/chart.svg, and prints the table.
-Usage: bench/run.py [REPEATS]   (default 3)
+Usage: bench/run.py [RUNS]   (default 5)
 """
+import math
 import os
 import re
+import selectors
+import signal
 import statistics
 import subprocess
 import sys
@@ -20,53 +37,126 @@ import time
 BENCH = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(BENCH)
 LOAD = os.path.join(BENCH, "load")
-SERVERS = {
-    "01": os.path.join(REPO, "steps/01-blocking-server/server"),
-    "02": os.path.join(REPO, "steps/02-threaded-server/server"),
-    "04": os.path.join(REPO, "steps/05-poll-server/server"),
+MINIMAL_SOURCE = os.path.join(BENCH, "minimal-threaded.c")
+
+# How each server is expected to end on SIGTERM: steps 01 and 02 (and the
+# yardstick) have no handler, so the signal kills them (status 143 in a
+# shell); steps 04 and 05 stop cleanly and exit 0.
+KILLED, CLEAN = -signal.SIGTERM, 0
+SERVERS = {  # key: (name in the table, program, expected status)
+    "01": ("step 01", os.path.join(REPO, "steps/01-blocking-server/server"), KILLED),
+    "02": ("step 02", os.path.join(REPO, "steps/02-threaded-server/server"), KILLED),
+    "04": ("step 04", os.path.join(REPO, "steps/04-robust-server/server"), CLEAN),
+    "05": ("step 05", os.path.join(REPO, "steps/05-poll-server/server"), CLEAN),
+    "min": ("yardstick", None, KILLED),  # bench/minimal-threaded.c, built in main()
 }
-# (label, servers, load options): each row of the table.
+ALL = ["01", "02", "04", "05", "min"]
+# (label, servers, load options): each row of the table. Connects are paced
+# (-r 4, load's default) so that the article's backlog of 5 never overflows,
+# except in the row that shows what a burst does.
 ACTIVE_ROWS = [
-    ("1 connection", ["01", "02", "04"], ["-c", "1", "-n", "5000"]),
-    ("16 connections", ["01", "02", "04"], ["-c", "16", "-n", "1000"]),
-    ("128 connections", ["02", "04"], ["-c", "128", "-n", "200"]),
-    ("128, all at once", ["02", "04"], ["-c", "128", "-n", "200", "-r", "0", "-t", "10"]),
+    ("1 connection", ALL, ["-c", "1", "-n", "20000"]),
+    ("16 connections", ALL, ["-c", "16", "-n", "1000"]),
+    ("128 connections", ["02", "04", "05", "min"], ["-c", "128", "-n", "200"]),
+    ("128, all at once", ["02", "05"], ["-c", "128", "-n", "200", "-r", "0", "-t", "3"]),
 ]
 IDLE_ROWS = [
-    ("1,000 idle + 1 active", ["02", "04"], ["-i", "1000", "-n", "1000", "-r", "4"]),
-    ("10,000 idle + 1 active", ["04"], ["-i", "10000", "-n", "1000", "-r", "64"]),
+    # 500 idle: fewer than step 04's limit on client threads, so every
+    # server holds them all.
+    ("500 idle + 1 active", ["02", "04", "05"], ["-i", "500", "-n", "5000", "-r", "4", "-t", "10"]),
+    ("10,000 idle + 1 active", ["05"], ["-i", "10000", "-n", "200", "-r", "64", "-t", "20"]),
 ]
-FLOOR = ["-f", "-n", "5000"]
+FLOOR = ["-f", "-n", "20000"]
+STOP_WAIT = 5  # seconds a server gets to end after SIGTERM, before SIGKILL
+
+running = set()       # servers started and not yet stopped
+stop_outcomes = {}    # server key -> {outcome text: count}
 
 
 def parse(line):
     return {key: float(value) for key, value in re.findall(r"(\w+)=([\d.]+)", line)}
 
 
-def start_server(step):
+def figures_of(output, what):
+    figures = parse(output)
+    if "rate" not in figures:
+        raise RuntimeError(f"load printed no figures for {what}: {output!r}")
+    return figures
+
+
+def build_minimal(directory):
+    program = os.path.join(directory, "minimal-threaded")
+    compiler = os.environ.get("CC", "cc")
+    subprocess.run([compiler, "-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-O2",
+                    "-pthread", "-o", program, MINIMAL_SOURCE], check=True)
+    name, _, expected = SERVERS["min"]
+    SERVERS["min"] = (name, program, expected)
+
+
+def start_server(key):
     """Starts a server on port 0. Its log goes to a file: a pipe that nobody
     reads fills up (64 KiB), and then the server blocks in printf()."""
-    log = tempfile.NamedTemporaryFile(mode="w+", prefix="bench-server-", delete=True)
-    server = subprocess.Popen([SERVERS[step], "-p", "0"], stdout=log, stderr=subprocess.DEVNULL)
-    server.log = log
+    name, program, _ = SERVERS[key]
+    log = tempfile.TemporaryFile(mode="w+")
+    server = subprocess.Popen([program, "-p", "0"], stdin=subprocess.DEVNULL,
+                              stdout=log, stderr=subprocess.STDOUT)
+    server.key, server.log = key, log
+    running.add(server)
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         log.seek(0)
         match = re.search(r"Listening on .*:(\d+)\n", log.read())
         if match:
             return server, match.group(1)
+        if server.poll() is not None:
+            break
         time.sleep(0.01)
-    raise RuntimeError(f"step {step} did not start listening within 5 s")
+    log.seek(0)
+    text = log.read()
+    why = "did not start listening within 5 s" if server.returncode is None else \
+        f"ended ({describe(server.returncode)}) before listening"
+    stop(server)
+    raise RuntimeError(f"{name} {why}; its log:\n{text}")
 
 
 def stop(server):
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
+    """Stops a server by its PID: SIGTERM, then SIGKILL if it has not ended
+    within STOP_WAIT seconds. Records how it ended, and returns the CPU time
+    (user + system, all its threads) it used in its life, in seconds."""
+    if server.returncode is not None:  # reaped already: it ended by itself
+        server.log.close()
+        running.discard(server)
+        return 0.0
+    server.send_signal(signal.SIGTERM)  # a zombie takes it harmlessly
+    outcome = None
+    deadline = time.monotonic() + STOP_WAIT
+    # os.wait4, not Popen.wait: it also returns the server's resource usage.
+    pid, status, usage = os.wait4(server.pid, os.WNOHANG)
+    while pid == 0 and time.monotonic() < deadline:
+        time.sleep(0.005)
+        pid, status, usage = os.wait4(server.pid, os.WNOHANG)
+    if pid == 0:
         server.kill()
-        server.wait()
+        pid, status, usage = os.wait4(server.pid, 0)
+        outcome = f"still running {STOP_WAIT} s after SIGTERM: killed"
+    server.returncode = os.waitstatus_to_exitcode(status)
+    outcome = outcome or describe(server.returncode)
+    if server.returncode != SERVERS[server.key][2]:
+        outcome += " (unexpected)"
+        print(f"{SERVERS[server.key][0]}: {outcome}", file=sys.stderr)
+    counts = stop_outcomes.setdefault(server.key, {})
+    counts[outcome] = counts.get(outcome, 0) + 1
     server.log.close()
+    running.discard(server)
+    return usage.ru_utime + usage.ru_stime
+
+
+def describe(status):
+    if status == KILLED:
+        return "ended by SIGTERM (status 143)"
+    if status < 0:
+        return f"ended by signal {-status}"
+    return f"exit {status}"
 
 
 def resident_kib(pid):
@@ -74,28 +164,48 @@ def resident_kib(pid):
         return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
 
 
-def run_active(step, options):
-    server, port = start_server(step)
+def run_active(key, options):
+    """One measurement; adds the server's CPU time per round trip, which
+    the other programs on the machine disturb far less than the clock."""
+    server, port = start_server(key)
     try:
-        result = subprocess.run([LOAD, "-p", port, *options], capture_output=True, text=True, timeout=120)
-        return parse(result.stdout)
+        result = subprocess.run([LOAD, "-p", port, *options], stdin=subprocess.DEVNULL,
+                                capture_output=True, text=True, timeout=120)
+        figures = figures_of(result.stdout, SERVERS[key][0])
     finally:
-        stop(server)
+        cpu = stop(server)
+    figures["cpu_us"] = cpu * 1e6 / figures["round_trips"] if figures["round_trips"] else 0
+    return figures
 
 
-def run_idle(step, options):
-    """Idle mode: load prints its figures, then holds the connections open
-    until its stdin closes; meanwhile we read the server's memory."""
-    server, port = start_server(step)
+def read_line(stream, seconds):
+    """The first line of stream, or '' if none came within seconds."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(stream, selectors.EVENT_READ)
+        if not selector.select(timeout=seconds):
+            return ""
+    return stream.readline()
+
+
+def run_idle(key, options):
+    """Idle mode: load measures one client alone, then again with the idle
+    connections open; it prints its figures, then holds the connections
+    open until its stdin closes; meanwhile we read the server's memory."""
+    server, port = start_server(key)
     load = subprocess.Popen([LOAD, "-p", port, *options], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True)
     try:
-        figures = parse(load.stdout.readline())
+        figures = figures_of(read_line(load.stdout, 60), SERVERS[key][0])
         figures["rss_mib"] = resident_kib(server.pid) / 1024
         return figures
     finally:
         load.stdin.close()
-        load.wait(timeout=60)
+        try:
+            load.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            load.kill()
+            load.wait()
+        load.stdout.close()
         stop(server)
 
 
@@ -103,18 +213,24 @@ def median(samples, key):
     return statistics.median(sample[key] for sample in samples)
 
 
-def measure(repeats):
-    samples = {}  # (row label, server) -> [figures]
-    for round_number in range(repeats):
-        print(f"round {round_number + 1} of {repeats}...", file=sys.stderr, flush=True)
-        samples.setdefault(("floor", "floor"), []).append(parse(subprocess.run(
-            [LOAD, *FLOOR], capture_output=True, text=True, timeout=60).stdout))
-        for label, steps, options in ACTIVE_ROWS:
-            for step in steps:
-                samples.setdefault((label, step), []).append(run_active(step, options))
-        for label, steps, options in IDLE_ROWS:
-            for step in steps:
-                samples.setdefault((label, step), []).append(run_idle(step, options))
+def rotated(keys, run):
+    """The servers of a row, in an order that changes from run to run."""
+    turn = run % len(keys)
+    return keys[turn:] + keys[:turn]
+
+
+def measure(runs):
+    samples = {}  # (row label, server key) -> [figures], one per run
+    for run in range(runs):
+        print(f"run {run + 1} of {runs}...", file=sys.stderr, flush=True)
+        samples.setdefault(("floor", "floor"), []).append(figures_of(subprocess.run(
+            [LOAD, *FLOOR], capture_output=True, text=True, timeout=60).stdout, "the floor"))
+        for label, keys, options in ACTIVE_ROWS:
+            for key in rotated(keys, run):
+                samples.setdefault((label, key), []).append(run_active(key, options))
+        for label, keys, options in IDLE_ROWS:
+            for key in rotated(keys, run):
+                samples.setdefault((label, key), []).append(run_idle(key, options))
     return samples
 
 
@@ -122,77 +238,159 @@ def ratio(value, best):
     return f"{value / best:.2f}×" if best else "n/a"
 
 
-def table(samples, repeats):
+def paired(samples, a, b, field="rate"):
+    """a ÷ b for one figure, where a and b are (row label, server key): the
+    median and range over the runs of each run's own ratio. A b of
+    (row label, server key, "alone") is the baseline that load measured in
+    the same sample, before it opened the idle connections."""
+    prefix = "alone_" if len(b) == 3 else ""
+    ratios = sorted(x[field] / y[prefix + field] for x, y in zip(samples[a], samples[b[:2]])
+                    if y.get(prefix + field))
+    if not ratios:
+        return "n/a"
+    return f"{statistics.median(ratios):.2f}× ({ratios[0]:.2f}–{ratios[-1]:.2f}×)"
+
+
+ONE, SIXTEEN, MANY = "1 connection", "16 connections", "128 connections"
+IDLE, MANY_IDLE = "500 idle + 1 active", "10,000 idle + 1 active"
+# (what, load, a, b): the rows of the table of ratios, a ÷ b.
+COMPARISONS = [
+    *[("step 04 ÷ step 02: what robustness costs", row, (row, "04"), (row, "02"))
+      for row in (ONE, SIXTEEN, MANY)],
+    *[("step 02 ÷ yardstick", row, (row, "02"), (row, "min")) for row in (ONE, SIXTEEN, MANY)],
+    *[("step 05 ÷ step 02", row, (row, "05"), (row, "02")) for row in (ONE, SIXTEEN, MANY)],
+    ("step 01 ÷ step 02", SIXTEEN, (SIXTEEN, "01"), (SIXTEEN, "02")),
+    ("step 02 ÷ ping-pong floor", ONE, (ONE, "02"), ("floor", "floor")),
+    *[(f"{SERVERS[key][0]}'s active client: with 500 idle ÷ alone, just before", IDLE,
+       (IDLE, key), (IDLE, key, "alone")) for key in ("02", "04", "05")],
+    ("step 05's active client: with 10,000 idle ÷ with 500", f"{MANY_IDLE} ÷ {IDLE}",
+     (MANY_IDLE, "05"), (IDLE, "05")),
+]
+
+
+def table(samples, runs, load_before, load_after):
     lines = [
-        f"Medians of {repeats} interleaved runs on 127.0.0.1; ratios are to the best server in the same row.",
+        f"Medians of {runs} interleaved runs on 127.0.0.1. \"vs best\": the ratio to the best server in the"
+        " same row. \"server CPU\": the server's CPU time per round trip. \"done\": all round trips done"
+        " within the time limit. The yardstick is bench/minimal-threaded.c.",
         "",
-        "| load | server | round trips/s | vs best | p50 latency | p99 latency | slowest first reply | complete |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
+        "| load | server | round trips/s | vs best | p50 latency | p99 latency | slowest first reply "
+        "| server CPU | done |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
-    floor = median(samples[("floor", "floor")], "rate")
-    lines.append(f"| 1 connection | ping-pong floor | {floor:,.0f} | | "
-                 f"{median(samples[('floor', 'floor')], 'p50_us'):.0f} µs | "
-                 f"{median(samples[('floor', 'floor')], 'p99_us'):.0f} µs | | yes |")
-    for label, steps, _ in ACTIVE_ROWS + IDLE_ROWS:
-        best = max(median(samples[(label, step)], "rate") for step in steps)
-        for step in steps:
-            runs = samples[(label, step)]
-            rate = median(runs, "rate")
-            complete = "yes" if all(run.get("complete") == 1 for run in runs) else "no (time limit)"
+    floor = samples[("floor", "floor")]
+    lines.append(f"| 1 connection | ping-pong floor | {median(floor, 'rate'):,.0f} | | "
+                 f"{median(floor, 'p50_us'):.0f} µs | {median(floor, 'p99_us'):.0f} µs | | | yes |")
+    for label, keys, _ in ACTIVE_ROWS + IDLE_ROWS:
+        best = max(median(samples[(label, key)], "rate") for key in keys)
+        for key in keys:
+            results = samples[(label, key)]
+            rate = median(results, "rate")
+            cpu = f"{median(results, 'cpu_us'):.1f} µs" if "cpu_us" in results[0] else ""  # active rows
+            complete = "yes" if all(r.get("complete") == 1 for r in results) else "no"
             lines.append(
-                f"| {label} | step {step} | {rate:,.0f} | {ratio(rate, best)} | "
-                f"{median(runs, 'p50_us'):,.0f} µs | {median(runs, 'p99_us'):,.0f} µs | "
-                f"{median(runs, 'slowest_first_reply_ms'):,.1f} ms | {complete} |")
-    lines += ["", "| idle connections | server | server memory (resident) |", "|---|---|---:|"]
-    for label, steps, _ in IDLE_ROWS:
-        for step in steps:
-            lines.append(f"| {label.split(' +')[0]} | step {step} | "
-                         f"{median(samples[(label, step)], 'rss_mib'):.1f} MiB |")
-    step02 = median(samples[("1 connection", "02")], "rate")
-    lines += ["", f"Step 02 at 1 connection: {step02 / floor:.2f}× the ping-pong floor's round trips per second."]
-    lines.append(f"Step 04 at 128 connections: {median(samples[('128 connections', '04')], 'rate') / median(samples[('128 connections', '02')], 'rate'):.2f}× step 02's round trips per second.")
+                f"| {label} | {SERVERS[key][0]} | {rate:,.0f} | {ratio(rate, best)} | "
+                f"{median(results, 'p50_us'):,.0f} µs | {median(results, 'p99_us'):,.0f} µs | "
+                f"{median(results, 'slowest_first_reply_ms'):,.1f} ms | {cpu} | {complete} |")
+
+    lines += ["", "| idle connections | server | connections held | server memory (resident) |",
+              "|---|---|---:|---:|"]
+    for label, keys, _ in IDLE_ROWS:
+        for key in keys:
+            results = samples[(label, key)]
+            lines.append(f"| {label.split(' +')[0]} | {SERVERS[key][0]} | "
+                         f"{median(results, 'idle_held'):,.0f} | {median(results, 'rss_mib'):.1f} MiB |")
+
+    lines += ["", "Ratios: each is the median of the runs' own ratios (their range). Server CPU time is"
+              " measured in the active rows only.", "",
+              "| comparison | load | round trips/s | p50 latency | server CPU |",
+              "|---|---|---:|---:|---:|"]
+    for what, load, a, b in COMPARISONS:
+        cpu = paired(samples, a, b, "cpu_us") if "cpu_us" in samples[a][0] and "cpu_us" in samples[b[:2]][0] else ""
+        lines.append(f"| {what} | {load} | {paired(samples, a, b)} | {paired(samples, a, b, 'p50_us')} | {cpu} |")
+
+    lines += [
+        "",
+        "How each server ended on SIGTERM (by PID, after every measurement): " + "; ".join(
+            f"{SERVERS[key][0]}: " + ", ".join(f"{outcome} ×{count}" for outcome, count in outcomes.items())
+            for key, outcomes in sorted(stop_outcomes.items(), key=lambda item: ALL.index(item[0]))) + ".",
+        "",
+        f"Load average of the machine ({os.cpu_count()} cores), 1 minute: {load_before:.2f} before, "
+        f"{load_after:.2f} after the run (the bench itself included).",
+    ]
     return "\n".join(lines) + "\n"
 
 
-def chart(samples):
-    """A grouped bar chart of round trips per second, drawn as plain SVG."""
-    rows = [(label, steps) for label, steps, _ in ACTIVE_ROWS[:3]]
-    colours = {"01": "#c0392b", "02": "#2874a6", "04": "#239b56"}
-    top = max(median(samples[(label, step)], "rate") for label, steps in rows for step in steps)
-    width, height, left, bottom, bar, gap = 780, 300, 70, 250, 40, 60
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
-             f'<rect width="{width}" height="{height}" fill="white"/>',
-             f'<text x="{left}" y="20" font-size="14">Round trips per second (median), 127.0.0.1</text>']
-    for tick in range(0, 5):
-        value = top * tick / 4
-        y = bottom - (bottom - 40) * tick / 4
-        parts.append(f'<line x1="{left}" y1="{y:.0f}" x2="{width - 10}" y2="{y:.0f}" stroke="#ddd"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.0f}" text-anchor="end">{value / 1000:.0f}k</text>')
+def nice_step(rough):
+    """1, 2 or 5 times a power of ten, at least rough: a round tick step."""
+    power = 10 ** math.floor(math.log10(rough))
+    return next(power * m for m in (1, 2, 5, 10) if power * m >= rough)
+
+
+COLOURS = {"01": "#c0392b", "02": "#2874a6", "04": "#b9770e", "05": "#239b56"}
+NAMES = {"01": "step 01, blocking", "02": "step 02, threads", "04": "step 04, robust threads",
+         "05": "step 05, poll()"}
+
+
+def bar_panel(samples, field, title, unit, top_y):
+    """One grouped bar chart, 1, 16 and 128 connections, its top at top_y."""
+    rows = [(label, [key for key in keys if key != "min"]) for label, keys, _ in ACTIVE_ROWS[:3]]
+    left, height, bar, gap = 70, 210, 36, 50
+    bottom = top_y + height
+    top = max(median(samples[(label, key)], field) for label, keys in rows for key in keys)
+    step = nice_step(top / 4)
+    top = step * -(-top // step)  # the axis ends on a round number
+    parts = [f'<text x="{left}" y="{top_y - 12}" font-size="14">{title}</text>']
+    for tick in range(0, int(round(top / step)) + 1):
+        value = step * tick
+        y = bottom - height * value / top
+        label = f"{value / 1000:g}k" if unit == "k" else f"{value:g} µs"
+        parts.append(f'<line x1="{left}" y1="{y:.0f}" x2="{left + 570}" y2="{y:.0f}" stroke="#ddd"/>')
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.0f}" text-anchor="end">{label}</text>')
     x = left + 20
-    for label, steps in rows:
+    for label, keys in rows:
         start = x
-        for step in steps:
-            rate = median(samples[(label, step)], "rate")
-            h = (bottom - 40) * rate / top
-            parts.append(f'<rect x="{x}" y="{bottom - h:.0f}" width="{bar}" height="{h:.0f}" fill="{colours[step]}"/>')
-            parts.append(f'<text x="{x + bar / 2}" y="{bottom - h - 4:.0f}" text-anchor="middle">{step}</text>')
+        for key in keys:
+            h = height * median(samples[(label, key)], field) / top
+            parts.append(f'<rect x="{x}" y="{bottom - h:.0f}" width="{bar}" height="{h:.0f}" fill="{COLOURS[key]}"/>')
+            parts.append(f'<text x="{x + bar / 2}" y="{bottom - h - 4:.0f}" text-anchor="middle">{key}</text>')
             x += bar + 4
         parts.append(f'<text x="{(start + x) / 2:.0f}" y="{bottom + 18}" text-anchor="middle">{label}</text>')
         x += gap
+    return parts
+
+
+def chart(samples):
+    """Two grouped bar charts, drawn as plain SVG: round trips per second,
+    and the server's CPU time per round trip."""
+    width, height = 820, 600
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+             f'<rect width="{width}" height="{height}" fill="white"/>']
+    parts += bar_panel(samples, "rate", "Round trips per second (median; higher is better)", "k", 40)
+    parts += bar_panel(samples, "cpu_us", "Server CPU time per round trip (median; lower is better)", "µs", 340)
     legend_x = width - 170
-    for i, (step, name) in enumerate([("01", "step 01, blocking"), ("02", "step 02, threads"), ("04", "step 04, poll()")]):
-        parts.append(f'<rect x="{legend_x}" y="{40 + 18 * i}" width="12" height="12" fill="{colours[step]}"/>')
-        parts.append(f'<text x="{legend_x + 18}" y="{50 + 18 * i}">{name}</text>')
+    for i, key in enumerate(COLOURS):
+        parts.append(f'<rect x="{legend_x}" y="{40 + 18 * i}" width="12" height="12" fill="{COLOURS[key]}"/>')
+        parts.append(f'<text x="{legend_x + 18}" y="{50 + 18 * i}">{NAMES[key]}</text>')
+    parts.append(f'<text x="{legend_x}" y="{50 + 18 * 4 + 10}">127.0.0.1, {os.cpu_count()} cores;</text>')
+    parts.append(f'<text x="{legend_x}" y="{50 + 18 * 5 + 10}">step 01 not run at 128</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
 
 def main():
-    repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     started = time.monotonic()
-    samples = measure(repeats)
-    text = table(samples, repeats)
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="bench-") as directory:
+        build_minimal(directory)
+        try:
+            samples = measure(runs)
+        finally:
+            for server in list(running):  # after an error: leave no server behind
+                stop(server)
+    text = table(samples, runs, load_before, os.getloadavg()[0])
     with open(os.path.join(BENCH, "results.md"), "w", encoding="utf-8") as f:
         f.write(text)
     with open(os.path.join(BENCH, "chart.svg"), "w", encoding="utf-8") as f:
