@@ -270,3 +270,53 @@ $(expected_session_log "$peer_address")"
     assert_output "replied
 still open after 2 s of silence"
 }
+
+@test "04 limit: a log reader that stops reading stalls the server, the stop included" {
+    # The server's stdout is a 4 KiB pipe that nobody reads after the
+    # Listening line: once it is full, every printf blocks, out of the stop
+    # pipe's reach.
+    SERVER_LOG=$BATS_TEST_TMPDIR/server.out
+    SERVER_ERR=$BATS_TEST_TMPDIR/server.err
+    # shellcheck disable=SC2016
+    "$PYTHON" -c '
+import fcntl, os, sys, time
+read_end, write_end = os.pipe()
+fcntl.fcntl(write_end, 1031, 4096)  # F_SETPIPE_SZ: the smallest pipe, one page
+pid = os.fork()
+if pid == 0:
+    os.dup2(write_end, 1)
+    os.execv(sys.argv[1], sys.argv[1:])
+os.close(write_end)
+line = b""
+while not line.endswith(b"\n"):
+    line += os.read(read_end, 1)
+print(pid)
+print(line.decode(), end="", flush=True)
+time.sleep(60)  # holds the pipe open, and never reads it again
+' "$SERVER" -p 0 >"$SERVER_LOG" 2>"$SERVER_ERR" 3>&- &
+    local reader=$!
+    wait_until 5 grep -q "Listening" "$SERVER_LOG" || fail "the server did not start"
+    SERVER_PID=$(head -n 1 "$SERVER_LOG")
+    PORT=$(sed -nE 's/^\[INFO\] Listening on .*:([0-9]+)$/\1/p' "$SERVER_LOG")
+    # Clients connect and stay until one gets no reply: the log is full.
+    run -0 "$PYTHON" -c '
+import socket, sys
+clients = []
+for i in range(400):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+    s.sendall(b"hello")
+    s.settimeout(1)
+    try:
+        if not s.recv(1024):
+            break
+    except socket.timeout:
+        print(f"client {i + 1}: no reply within 1 s")
+        break
+    clients.append(s)
+' "$PORT"
+    assert_output --regexp '^client [0-9]+: no reply within 1 s$'
+    kill -TERM "$SERVER_PID"
+    ! wait_until 3 server_gone || fail "the server stopped: logging can no longer block it, so the chapter is wrong"
+    kill -KILL "$SERVER_PID" "$reader" 2>/dev/null || true
+    SERVER_PID=
+}
