@@ -31,20 +31,7 @@ expected_session_log() {
 @test "02: failing system calls exit 1 naming the call" { check_system_call_errors; }
 @test "02: a second client is served while the first stays connected" { check_second_client_served_at_once; }
 
-@test "02: a thread that cannot be created drops that client, and the server goes on" {
-    [[ -z ${SANITIZER:-} ]] || skip "address-space limits do not apply to sanitizer builds"
-    # Each thread asks for a stack as large as ulimit -s; with little address
-    # space (ulimit -v) pthread_create fails with EAGAIN.
-    start_server bash -c 'ulimit -s 200000 && ulimit -v 150000 && exec "$0" "$@"' "$SERVER"
-    run -0 peer exchange
-    assert_line --index 1 "no reply: the server closed the connection"
-    run -0 peer exchange
-    assert_line --index 1 "no reply: the server closed the connection"
-    server_alive
-    run cat "$SERVER_ERR"
-    assert_output "pthread_create: Resource temporarily unavailable
-pthread_create: Resource temporarily unavailable"
-}
+@test "02: a thread that cannot be created drops that client, and the server goes on" { check_failed_thread_drops_client; }
 
 # --- The limits the chapter names ("What can go wrong"), fixed in step 04 ---
 
@@ -52,40 +39,19 @@ pthread_create: Resource temporarily unavailable"
 
 @test "02 limit: Ctrl-C (SIGINT) kills it, and every connected client with it" {
     start_server "$SERVER"
-    local held=$BATS_TEST_TMPDIR/held
-    peer hold 10 >"$held" 3>&- &
-    local holder=$!
-    wait_until 5 grep -q replied "$held" || fail "the held client got no reply"
+    hold_a_client
     stop_server INT
     assert_equal "$SERVER_STATUS" 130 # 128 + SIGINT: killed, not exited
-    wait "$holder"
-    run cat "$held"
-    assert_output "replied
-the server closed the connection"
+    held_client_saw_the_close
     run grep -c "Shutting down" "$SERVER_LOG"
     assert_output 0
 }
 
 @test "02 limit: one client that half-closes, then resets while replies are due, kills the server for all (SIGPIPE)" {
     start_server "$SERVER"
-    local held=$BATS_TEST_TMPDIR/held
-    peer hold 10 >"$held" 3>&- &
-    local holder=$!
-    wait_until 5 grep -q replied "$held" || fail "the held client got no reply"
-    # Whether a reset lands while a reply is due is a race, usually won in
-    # the first 20 tries; under load it may take more.
-    local round
-    for round in 1 2 3 4 5 6 7 8 9 10; do
-        peer half-close-then-reset 20
-        wait_until 1 server_gone && break
-    done
-    server_gone || fail "the server survived $((round * 20)) resets: SIGPIPE is handled now, so the chapter is wrong"
-    stop_server
-    assert_equal "$SERVER_STATUS" 141 # 128 + SIGPIPE
-    wait "$holder"
-    run cat "$held"
-    assert_output "replied
-the server closed the connection"
+    hold_a_client
+    check_killed_by_sigpipe
+    held_client_saw_the_close
 }
 
 @test "02 limit: out of descriptors, accept fails at once, again and again (a busy loop)" {
@@ -105,10 +71,4 @@ time.sleep(3)' "$PORT" 3>&- &
     wait "$clients" || true
 }
 
-@test "02 limit: takes only a numeric IPv4 address, not a name or IPv6" {
-    local host
-    for host in localhost ::1; do
-        run -2 --separate-stderr "$SERVER" -H "$host" -p 0
-        assert_equal "${stderr_lines[0]}" "server: host must be an IPv4 address such as 127.0.0.1: $host"
-    done
-}
+@test "02 limit: takes only a numeric IPv4 address, not a name or IPv6" { check_ipv4_numbers_only; }

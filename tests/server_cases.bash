@@ -183,3 +183,75 @@ check_standalone_build() {
     run -0 bash -c "$build_line"
     assert_output ""
 }
+
+# --- Cases for the limits that steps 01 and 02 share, and fixes 04 and 05 share ---
+
+# hold_a_client: one client that has had its reply and stays connected, in
+# the background (HOLDER, its output in HELD); held_client_saw_the_close
+# then checks that it saw the server close the connection.
+hold_a_client() {
+    HELD=$BATS_TEST_TMPDIR/held
+    peer hold 10 >"$HELD" 3>&- &
+    HOLDER=$!
+    wait_until 5 grep -q replied "$HELD" || fail "the held client got no reply"
+}
+held_client_saw_the_close() {
+    wait "$HOLDER"
+    run cat "$HELD"
+    assert_output "replied
+the server closed the connection"
+}
+
+# check_killed_by_sigpipe: clients that half-close, then reset while replies
+# are due, until the server dies of SIGPIPE (status 141). Whether a reset
+# lands while a reply is due is a race, usually won in the first 20 tries;
+# under load it may take more.
+check_killed_by_sigpipe() {
+    local round
+    for round in 1 2 3 4 5 6 7 8 9 10; do
+        peer half-close-then-reset 20
+        wait_until 1 server_gone && break
+    done
+    server_gone || fail "the server survived $((round * 20)) resets: SIGPIPE is handled now, so the chapter is wrong"
+    stop_server
+    assert_equal "$SERVER_STATUS" 141 # 128 + SIGPIPE
+}
+
+check_ipv4_numbers_only() {
+    local host
+    for host in localhost ::1; do
+        run -2 --separate-stderr "$SERVER" -H "$host" -p 0
+        assert_equal "${stderr_lines[0]}" "server: host must be an IPv4 address such as 127.0.0.1: $host"
+    done
+}
+
+# A client whose thread cannot be created is dropped, and the server goes on.
+check_failed_thread_drops_client() {
+    [[ -z ${SANITIZER:-} ]] || skip "address-space limits do not apply to sanitizer builds"
+    # Each thread asks for a stack as large as ulimit -s; with little address
+    # space (ulimit -v) pthread_create fails with EAGAIN.
+    start_server bash -c 'ulimit -s 200000 && ulimit -v 150000 && exec "$0" "$@"' "$SERVER"
+    run -0 peer exchange
+    assert_line --index 1 "no reply: the server closed the connection"
+    run -0 peer exchange
+    assert_line --index 1 "no reply: the server closed the connection"
+    server_alive
+    run cat "$SERVER_ERR"
+    assert_output "pthread_create: Resource temporarily unavailable
+pthread_create: Resource temporarily unavailable"
+}
+
+# check_exits_out_of_descriptors START_COMMAND...: started (by the command
+# given) with room for no client, the server exits 1 naming accept at the
+# first client, as no client leaving can ever give a descriptor back.
+check_exits_out_of_descriptors() {
+    "$@"
+    # The client may see the reset of the server's exit before connect()
+    # returns: what it sees does not matter, only that it came.
+    peer connect-and-close || true
+    wait_until 5 server_gone || fail "the server is still running"
+    stop_server
+    assert_equal "$SERVER_STATUS" 1
+    run cat "$SERVER_ERR"
+    assert_output "accept: Too many open files"
+}
