@@ -23,7 +23,8 @@
 #define BACKLOG 5      /* the article's listen(5) */
 #define RECV_SIZE 1024 /* the article's recv(1024) */
 #define ADDRESS_SIZE (INET6_ADDRSTRLEN + sizeof "[]:65535")
-#define MAX_CLIENTS 512 /* threads serving clients at once; more wait in the queue */
+#define MAX_CLIENTS 512 /* threads serving clients at once; more wait in the queue,
+                            or in connect() once the queue is full */
 
 static const char usage_text[] =
     "usage: server [-H host] [-p port]\n"
@@ -158,8 +159,8 @@ static void escape_bytes(const unsigned char *data, size_t size, char *out)
 // [/reply-text]
 
 /* The self-pipe: a stop signal's handler writes a byte into stop_pipe[1];
- * every wait, in every thread, also watches stop_pipe[0]. Nobody reads the
- * byte, so each wait, now or later, sees it. */
+ * every wait for a socket, in every thread, also watches stop_pipe[0].
+ * Nobody reads the byte, so each wait, now or later, sees it. */
 static int stop_pipe[2];
 
 static void on_stop_signal(int signal_number)
@@ -337,7 +338,8 @@ static void start_client_thread(int fd, const struct sockaddr_storage *address)
 /* accept() failed. Most errors lose only the client being accepted. Out of
  * descriptors, though, the connection stays queued and accept() would fail
  * again at once, in a busy loop: wait for a client to leave, which gives a
- * descriptor back. With none connected, none ever will. */
+ * descriptor back. With none of ours connected, none can (EMFILE: our own
+ * limit; ENFILE, the system's, is treated alike, which is simple, not best). */
 static void handle_accept_error(void)
 {
     int error = errno;
