@@ -195,7 +195,7 @@ conn.close()
 
 # --- Its limits, as its chapter's "What can go wrong" lists them ------------
 
-@test "03, limit: the host must be an IPv4 address: no names, no IPv6" {
+@test "03 limit: the host must be an IPv4 address: no names, no IPv6" {
     local host
     for host in localhost ::1; do
         run -2 --separate-stderr client -H "$host" -w 0
@@ -205,7 +205,7 @@ conn.close()
 
 syn_sent_to() { [[ -n $(ss -Htn state syn-sent "( dport = :$1 )") ]]; }
 
-@test "03, limit: no timeout: against a full accept queue, connect() waits on" {
+@test "03 limit: no timeout: against a full accept queue, connect() waits on" {
     # Backlog 0 holds one connection on Linux (backlog + 1); one that is never
     # accepted fills it, and the kernel then drops every new SYN.
     start_server "$PYTHON" -c 'import socket, time
@@ -225,14 +225,14 @@ time.sleep(60)'
     assert_equal "$(cat "$BATS_TEST_TMPDIR/client.out")" ""
 }
 
-@test "03, limit: no timeout: a server that accepts and never answers holds the client" {
+@test "03 limit: no timeout: a server that accepts and never answers holds the client" {
     python_server 'conn, _ = listen().accept()
 time.sleep(60)'
     run -124 timeout 2 "$(client_binary)" -p "$PORT" -w 0
     assert_output ""
 }
 
-@test "03, limit: it prints the server's bytes raw, terminal escape sequences too" {
+@test "03 limit: it prints the server's bytes raw, terminal escape sequences too" {
     python_server 'conn, _ = listen().accept()
 read_to_end(conn)
 conn.sendall(b"\x1b[2J\x1b[31mred\x1b[0m\n")
