@@ -5,7 +5,8 @@
   book.py diff OLD NEW       print the unified diff of two source files
   book.py check              fail if a chapter's code copy has drifted from its
                              source, names a missing region, a marker is unused,
-                             or a console block has no transcript the tests run
+                             a console block has no transcript the tests run,
+                             or a test it cites (`01 limit: ...`) does not exist
   book.py refresh            rewrite every chapter's code copies from the sources
   book.py transcript ID      print the console block with that transcript id
   book.py compare ID FILE [PORT]
@@ -250,9 +251,33 @@ def check_hunks_shown(chapter, shown):
     return problems
 
 
+def test_names():
+    """The name of every @test in the suite and the exercise checks."""
+    names = set()
+    for folder, _, files in os.walk(os.path.join(REPO, "tests")):
+        for name in files:
+            if name.endswith(".bats"):
+                with open(os.path.join(folder, name), encoding="utf-8") as f:
+                    names.update(re.findall(r'^@test "(.*?)" ', f.read(), re.M))
+    return names
+
+
+def cited_tests_missing(chapter, names):
+    """Test names a chapter quotes (`01 limit: ...`, `04: ...`, `book: ...`)
+    that no test has: a renamed test must not leave the chapter behind."""
+    with open(chapter, encoding="utf-8") as f:
+        text = re.sub(r"^```.*?^```", "", f.read(), flags=re.M | re.S)  # fenced blocks out
+    for span in re.findall(r"`([^`]+)`", text):
+        span = re.sub(r"\s+", " ", span).strip()
+        if re.match(r"(\d\d|book)( limit)?: \S", span) and not span.endswith("..."):
+            if not any(name.startswith(span) for name in names):
+                yield span
+
+
 def check():
     problems, used, seen_ids, diffed = [], set(), set(), set()
     tested_ids = transcript_ids_in_tests()
+    names = test_names()
     for chapter in chapters():
         if not os.path.exists(chapter):
             problems.append(f"chapters/ORDER names {relative(chapter)}, which does not exist")
@@ -289,6 +314,8 @@ def check():
         for number in console_blocks_without_transcript(chapter):
             problems.append(f"{relative(chapter)}:{number}: console block with no <!-- transcript ID -->")
         problems += check_hunks_shown(chapter, shown)
+        for span in cited_tests_missing(chapter, names):
+            problems.append(f"{relative(chapter)}: cites the test '{span}', which no test is named")
     for source in all_sources():
         # A source that a chapter shows as a diff keeps the markers of the step
         # it grew from, so that the two files differ only where the code does.

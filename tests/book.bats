@@ -230,6 +230,16 @@ check_overlapping_session() {
     assert_output --partial "console block with no <!-- transcript ID -->"
 }
 
+@test "book: a chapter citing a test that no longer exists is refused" {
+    local chapter=$BOOK_COPY/steps/01-blocking-server/README.md
+    cp "$chapter" "$BATS_TEST_TMPDIR/README.md"
+    printf '\nThe test `01 limit: a test renamed since` shows it.\n' >>"$chapter"
+    run book check
+    cp "$BATS_TEST_TMPDIR/README.md" "$chapter"
+    assert_failure
+    assert_output --partial "cites the test '01 limit: a test renamed since', which no test is named"
+}
+
 @test "book: make html builds every page, with no pandoc warning" {
     run cat "$BATS_FILE_TMPDIR/html.err"
     assert_output ""
