@@ -13,38 +13,22 @@ load server_cases
 setup() { SERVER=$(server_binary 05-poll-server); }
 
 # python_peer SCRIPT ARGS...: runs a Python test client given inline. The
-# common part: connect(), and answer(), which tells what a socket got within
-# a time: a reply line, "closed" (end of stream or reset), or "nothing".
+# common part: tests/lib/sockets.py's connect() and cpu_seconds(), and
+# answer(), which tells what a socket got within a time: a reply line,
+# "closed" (end of stream or reset), or "nothing".
 python_peer() {
     local script=$1
     shift
-    "$PYTHON" -c "$(cat <<'EOF'
+    PYTHONPATH=$TESTS_DIR/lib${PYTHONPATH:+:$PYTHONPATH} "$PYTHON" -c "$(cat <<'EOF'
 import os, socket, statistics, sys, time
-HOST = "127.0.0.1"
-
-def connect(port):
-    return socket.create_connection((HOST, port), timeout=5)
+from sockets import connect, cpu_seconds, receive_line
 
 def answer(sock, seconds):
-    sock.settimeout(seconds)
-    data = b""
     try:
-        while not data.endswith(b"\n"):
-            chunk = sock.recv(1024)
-            if not chunk:
-                return "closed"
-            data += chunk
-    except socket.timeout:
-        return "nothing"
+        _, end = receive_line(sock, seconds)
     except ConnectionResetError:
         return "closed"
-    return "reply"
-
-def cpu_seconds(pid):
-    """User + system CPU time the process has used so far."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return {"line": "reply", "closed": "closed", "open": "nothing"}[end]
 EOF
 )"$'\n'"$script" "$@"
 }

@@ -6,55 +6,31 @@ Usage: peer.py SCENARIO PORT [ARGS]   (host is always 127.0.0.1)
 Each scenario prints what a person watching would observe, one line per
 fact, so the bats tests can assert on it. Every wait is bounded.
 """
+import os
 import socket
-import struct
 import sys
 import threading
 import time
 
-HOST = "127.0.0.1"
-TIMEOUT = 5.0
-
-
-def connect(port):
-    return socket.create_connection((HOST, port), timeout=TIMEOUT)
-
-
-def local_address(sock):
-    host, port = sock.getsockname()[:2]
-    return f"{host}:{port}"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from sockets import (HOST, TIMEOUT, connect, local_address, read_to_end,
+                     receive_line, reset, run_scenario)
 
 
 def read_line(sock, timeout=TIMEOUT):
     """Reads one reply line; returns None if none arrives in time."""
-    sock.settimeout(timeout)
-    data = b""
-    try:
-        while not data.endswith(b"\n"):
-            chunk = sock.recv(1)
-            if not chunk:
-                break
-            data += chunk
-    except socket.timeout:
-        return None
-    return data.decode("ascii", "backslashreplace").rstrip("\n")
+    data, end = receive_line(sock, timeout)
+    return None if end == "open" else data.decode("ascii", "backslashreplace")
 
 
 def read_all(sock):
-    """Reads until the server closes; returns the bytes."""
-    sock.settimeout(TIMEOUT)
-    chunks = []
-    while True:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-
-
-def reset(sock):
-    """Closes with an RST instead of a FIN (SO_LINGER with a zero timeout)."""
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    sock.close()
+    """Reads until the server closes; returns the bytes. A reset, or no end
+    within TIMEOUT s, ends the scenario."""
+    data, end = read_to_end(sock)
+    if end != "closed":
+        sys.exit("the connection was reset" if end == "reset"
+                 else f"the server did not close the connection within {TIMEOUT} s")
+    return data
 
 
 def received_fields(replies):
@@ -75,12 +51,13 @@ def exchange(port, message="Hello world!"):
         try:
             sock.sendall(message.encode())
             sock.shutdown(socket.SHUT_WR)
-            reply = read_all(sock)
-        except socket.timeout:
+            reply, end = read_to_end(sock)
+        except OSError:  # not connected any more: the server closed
+            reply, end = b"", "reset"
+        if end == "open":
             sys.exit(f"no reply within {TIMEOUT} s")
-        except OSError:  # reset, or not connected any more: the server closed
-            reply = b""
-        sys.stdout.write(reply.decode("ascii") or "no reply: the server closed the connection\n")
+        text = reply.decode("ascii") if end == "closed" else ""  # a reset: the server closed
+        sys.stdout.write(text or "no reply: the server closed the connection\n")
 
 
 def send_bytes(port, path):
@@ -223,19 +200,8 @@ def hold(port, seconds="10"):
 
 def read_until_closed(sock, seconds):
     """Everything the server sends within seconds, and whether it then closed."""
-    sock.settimeout(seconds)
-    data, deadline = b"", time.monotonic() + seconds
-    try:
-        while time.monotonic() < deadline:
-            chunk = sock.recv(1024)
-            if not chunk:
-                return data, True
-            data += chunk
-    except socket.timeout:
-        pass
-    except ConnectionResetError:
-        return data, True
-    return data, False
+    data, end = read_to_end(sock, seconds, within=seconds)
+    return data, end != "open"
 
 
 def describe_refusal(sock, seconds=1.0):
@@ -407,6 +373,4 @@ SCENARIOS = {
 }
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3 or sys.argv[1] not in SCENARIOS:
-        sys.exit(f"usage: peer.py {{{'|'.join(SCENARIOS)}}} PORT [ARGS]")
-    SCENARIOS[sys.argv[1]](int(sys.argv[2]), *sys.argv[3:])
+    run_scenario(SCENARIOS)

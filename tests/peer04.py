@@ -6,26 +6,18 @@ Usage: peer04.py SCENARIO PORT [ARGS]
 As in peer.py, each scenario prints what a person watching would observe,
 one line per fact, and every wait is bounded.
 """
-import socket
 import sys
 import time
 
-from peer import TIMEOUT, read_line, reset
-
-HOST = "127.0.0.1"
-
-
-def address_text(address):
-    """A socket address as the server logs it: IP:PORT, or [IP]:PORT for IPv6."""
-    host, port = address[:2]
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+# peer.py also gives what it takes from lib/sockets.py.
+from peer import TIMEOUT, connect, local_address, read_line, reset, run_scenario
 
 
 def exchange_with(port, host):
     """An exchange with the server at host (a name or an IPv4 or IPv6
     address): prints the client's own address, then the reply."""
-    with socket.create_connection((host, port), timeout=TIMEOUT) as sock:
-        print("local", address_text(sock.getsockname()))
+    with connect(port, host) as sock:
+        print("local", local_address(sock))
         sock.sendall(b"Hello world!")
         print(read_line(sock) or "no reply")
 
@@ -43,7 +35,7 @@ def fill(port, limit):
     standard input closes."""
     clients, waiting = [], None
     for i in range(int(limit)):
-        sock = socket.create_connection((HOST, port), timeout=TIMEOUT)
+        sock = connect(port)
         if not served(sock, f"client {i}"):
             waiting = sock
             break
@@ -67,7 +59,7 @@ def flood_and_hold(port, seconds):
     """Sends without ever reading, until the server stops reading too (its
     replies fill both socket buffers, and its send() can take no more): no
     progress for 1 s. Then stays connected, still not reading, for seconds."""
-    sock = socket.create_connection((HOST, port), timeout=TIMEOUT)
+    sock = connect(port)
     sock.setblocking(False)
     chunk, started = b"F" * 65536, time.monotonic()
     progress = started
@@ -91,6 +83,4 @@ SCENARIOS = {
 }
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3 or sys.argv[1] not in SCENARIOS:
-        sys.exit(f"usage: peer04.py {{{'|'.join(SCENARIOS)}}} PORT [ARGS]")
-    SCENARIOS[sys.argv[1]](int(sys.argv[2]), *sys.argv[3:])
+    run_scenario(SCENARIOS)

@@ -11,47 +11,40 @@ import socket
 import sys
 import time
 
-HOST = "127.0.0.1"
-TIMEOUT = 5.0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+from sockets import TIMEOUT, connect, local_address, read_to_end, run_scenario, send_at_once
+
 PAUSE = 0.05  # between two sends: long enough for the server to recv() each alone
+PROBLEMS = {
+    "closed": None,
+    "open": f"(no more replies within {TIMEOUT:g} s, and the server did not close the connection)",
+    "reset": "(the connection was reset)",
+}
 
 
-def connect(port):
-    sock = socket.create_connection((HOST, port), timeout=TIMEOUT)
-    # Each send() leaves at once as a segment of its own, rather than
-    # waiting to be joined with the next (Nagle's algorithm).
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    host, local_port = sock.getsockname()[:2]
-    print(f"client {host}:{local_port}", flush=True)
+def connect_client(port):
+    """Connects, each send() a segment of its own; prints its address."""
+    sock = send_at_once(connect(port))
+    print(f"client {local_address(sock)}", flush=True)
     return sock
 
 
-def read_to_end(sock):
+def replies(sock):
     """Reads until the server closes; returns the text, and what went wrong."""
-    data, problem = b"", None
-    try:
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    except socket.timeout:
-        problem = f"(no more replies within {TIMEOUT:g} s, and the server did not close the connection)"
-    except ConnectionResetError:
-        problem = "(the connection was reset)"
-    return data.decode("ascii", "backslashreplace"), problem
+    data, end = read_to_end(sock)
+    return data.decode("ascii", "backslashreplace"), PROBLEMS[end]
 
 
 def send(port, *pieces):
     """Sends each piece with a send() of its own, PAUSE apart; then closes its
     sending side and prints every reply line until the server closes."""
-    with connect(port) as sock:
+    with connect_client(port) as sock:
         for i, piece in enumerate(pieces):
             if i:
                 time.sleep(PAUSE)
             sock.sendall(os.fsencode(piece))
         sock.shutdown(socket.SHUT_WR)
-        text, problem = read_to_end(sock)
+        text, problem = replies(sock)
     sys.stdout.write(text)
     if problem:
         print(problem)
@@ -61,14 +54,14 @@ def sessions(port, *sizes):
     """One client after the other; each sends SIZE random bytes in three
     send()s, PAUSE apart, reads the replies and leaves."""
     for size in map(int, sizes):
-        with connect(port) as sock:
+        with connect_client(port) as sock:
             payload = os.urandom(size)
             third = size // 3
             for start, end in ((0, third), (third, 2 * third), (2 * third, size)):
                 sock.sendall(payload[start:end])
                 time.sleep(PAUSE)
             sock.shutdown(socket.SHUT_WR)
-            _, problem = read_to_end(sock)
+            _, problem = replies(sock)
             if problem:
                 print(problem)
 
@@ -76,6 +69,4 @@ def sessions(port, *sizes):
 SCENARIOS = {"send": send, "sessions": sessions}
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3 or sys.argv[1] not in SCENARIOS:
-        sys.exit(f"usage: clients.py {{{'|'.join(SCENARIOS)}}} PORT [ARGS]")
-    SCENARIOS[sys.argv[1]](int(sys.argv[2]), *sys.argv[3:])
+    run_scenario(SCENARIOS)

@@ -8,25 +8,13 @@ Usage: server.py MODE -p PORT   (0 = any free port; host is 127.0.0.1)
           three pieces, 0.1 s apart
 It prints "[INFO] Listening on 127.0.0.1:PORT" once ready, and runs until killed.
 """
+import os
 import socket
 import sys
 import time
 
-
-def escape(data):
-    """The steps' escaping: the reply shows any byte as printable text."""
-    out = []
-    for byte in data:
-        char = chr(byte)
-        if char in '"\\':
-            out.append("\\" + char)
-        elif char in "\n\r\t":
-            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[char])
-        elif 0x20 <= byte < 0x7F:
-            out.append(char)
-        else:
-            out.append(f"\\x{byte:02x}")
-    return "".join(out)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+from sockets import escaped, send_at_once
 
 
 def silent(client, peer):
@@ -35,12 +23,12 @@ def silent(client, peer):
 
 
 def slow(client, peer):
-    client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    send_at_once(client)
     while True:
         data = client.recv(1024)
         if not data:
             return
-        reply = f'[CONNECTION] Received "{escape(data)}" from {peer}\n'.encode()
+        reply = f'[CONNECTION] Received "{escaped(data).decode()}" from {peer}\n'.encode()
         third = len(reply) // 3
         for start, end in ((0, third), (third, 2 * third), (2 * third, len(reply))):
             client.sendall(reply[start:end])

@@ -6,42 +6,17 @@ Usage: clients.py SCENARIO PORT [ARGS]   (host is always 127.0.0.1)
 Each scenario prints what a person watching would see, one line per fact,
 so that a check can compare it with what it expects. Every wait is bounded.
 """
+import os
 import socket
 import sys
 import time
 
-HOST = "127.0.0.1"
-TIMEOUT = 5.0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+from sockets import TIMEOUT, connect, line_or_why, local_address, read_to_end, run_scenario
 
 
 def say(text):
     print(text, flush=True)
-
-
-def connect(port):
-    return socket.create_connection((HOST, port), timeout=TIMEOUT)
-
-
-def address_of(sock):
-    host, port = sock.getsockname()[:2]
-    return f"{host}:{port}"
-
-
-def read_line(sock, timeout=TIMEOUT):
-    """One reply line without its newline, or why there is none."""
-    sock.settimeout(timeout)
-    data = b""
-    try:
-        while not data.endswith(b"\n"):
-            chunk = sock.recv(1)
-            if not chunk:
-                return f"(the server closed the connection{', after ' + repr(data) if data else ''})"
-            data += chunk
-    except socket.timeout:
-        return f"(no reply line within {timeout:g} s)"
-    except ConnectionResetError:
-        return "(the connection was reset)"
-    return data.decode("ascii", "backslashreplace").rstrip("\n")
 
 
 def exchange(sock, word, timeout=TIMEOUT):
@@ -50,11 +25,11 @@ def exchange(sock, word, timeout=TIMEOUT):
         sock.sendall(word.encode())
     except OSError as error:
         return f"(could not send: {error.strerror})"
-    return read_line(sock, timeout)
+    return line_or_why(sock, timeout)
 
 
 def expected_reply(sock, word):
-    return f'[CONNECTION] Received "{word}" from {address_of(sock)}'
+    return f'[CONNECTION] Received "{word}" from {local_address(sock)}'
 
 
 def hold(port, *words):
@@ -76,7 +51,7 @@ def hold(port, *words):
         command = line.split()
         if command == ["leave"]:
             gone = held.pop(0)
-            say(f"left: {address_of(gone)}")
+            say(f"left: {local_address(gone)}")
             gone.close()
         elif command[:1] == ["ask"]:
             wrong = []
@@ -115,7 +90,7 @@ def fill(port, limit):
         if line.strip() == "leave" and waiting is not None and served:
             served.pop(0).close()
             sock, word = waiting
-            reply = read_line(sock)
+            reply = line_or_why(sock)
             say("after one left, the one waiting was served" if reply == expected_reply(sock, word)
                 else f"after one left, the one waiting got: {reply}")
     for sock in served + ([waiting[0]] if waiting else []):
@@ -127,21 +102,12 @@ def shown(data):
     return '"' + repr(data)[2:-1] + '"'
 
 
-def ending(sock, timeout):
-    """Reads until the server ends the connection: what came, how it ended,
-    and after how many seconds."""
-    sock.settimeout(timeout)
-    data, started = b"", time.monotonic()
-    try:
-        while True:
-            chunk = sock.recv(1024)
-            if not chunk:
-                return data, "the end of the stream", time.monotonic() - started
-            data += chunk
-    except socket.timeout:
-        return data, f"nothing more: the connection was still open after {timeout:g} s", timeout
-    except ConnectionResetError:
-        return data, "a reset (Connection reset by peer)", time.monotonic() - started
+# How the server ended a connection, for each end read_to_end() reports.
+HOW = {
+    "closed": "the end of the stream",
+    "reset": "a reset (Connection reset by peer)",
+    "open": f"nothing more: the connection was still open after {TIMEOUT:g} s",
+}
 
 
 def slow(port, word, delay):
@@ -158,8 +124,8 @@ def slow(port, word, delay):
         except OSError as error:
             say(f"could not finish: {error.strerror} (the server had reset the connection)")
             return
-        data, how, _ = ending(sock, TIMEOUT)
-        say(f"got {shown(data)}, then {how}")
+        data, end = read_to_end(sock)
+        say(f"got {shown(data)}, then {HOW[end]}")
 
 
 def trickle(port, seconds):
@@ -180,11 +146,11 @@ def trickle(port, seconds):
                     if chunk:
                         data += chunk
                         continue
-                    how = "the end of the stream"
+                    how = HOW["closed"]
                 except socket.timeout:
                     continue
                 except ConnectionResetError:
-                    how = "a reset (Connection reset by peer)"
+                    how = HOW["reset"]
                 say(f"got {shown(data)}, then {how}")
             time.sleep(0.4)
         if how is None:
@@ -221,6 +187,4 @@ SCENARIOS = {"hold": hold, "fill": fill, "slow": slow, "trickle": trickle, "talk
              "exchanges": exchanges}
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3 or sys.argv[1] not in SCENARIOS:
-        sys.exit(f"usage: clients.py {{{'|'.join(SCENARIOS)}}} PORT [ARGS]")
-    SCENARIOS[sys.argv[1]](int(sys.argv[2]), *sys.argv[3:])
+    run_scenario(SCENARIOS)

@@ -20,8 +20,10 @@ import sys
 import termios
 import time
 
-HOST = "127.0.0.1"
-TIMEOUT = 5.0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+from sockets import (HOST, TIMEOUT, connect, cpu_seconds, escaped, local_address, run_scenario,
+                     send_at_once)
+
 LINE = re.compile(rb'^\[CONNECTION\] Received "(.*)" from (\S+)$')
 
 
@@ -37,10 +39,9 @@ class Client:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         self.sock.settimeout(TIMEOUT)
         self.sock.connect((HOST, port))
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        send_at_once(self.sock)
         self.quick_ack()
-        host, local_port = self.sock.getsockname()[:2]
-        self.address = f"{host}:{local_port}"
+        self.address = local_address(self.sock)
         self.buffer = b""
         self.closed = False  # the server ended the stream (or reset it)
 
@@ -85,19 +86,8 @@ class Client:
         self.sock.close()
 
 
-def escape_byte(byte):
-    named = {ord('"'): '\\"', ord("\\"): "\\\\", 10: "\\n", 13: "\\r", 9: "\\t"}
-    return named.get(byte, chr(byte) if 0x20 <= byte < 0x7f else f"\\x{byte:02x}").encode()
-
-
-ESCAPED = [escape_byte(byte) for byte in range(256)]
 HIGH = bytes(byte | 0x80 for byte in range(256))
 LETTERS = bytes(string.ascii_letters[byte % 52].encode()[0] for byte in range(256))
-
-
-def escaped(data):
-    """data as the server escapes it."""
-    return b"".join(map(ESCAPED.__getitem__, data))
 
 
 def high_bytes(count):
@@ -413,9 +403,7 @@ def talker(port, limit, interval, seconds):
 
 def cpu_and_wakeups(pid):
     """The server's CPU time so far (s), and how many times it has slept."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    cpu = cpu_seconds(pid)
     with open(f"/proc/{pid}/status") as f:
         switches = next(int(line.split()[1]) for line in f
                         if line.startswith("voluntary_ctxt_switches:"))
@@ -447,7 +435,7 @@ def sleeping(port, pid, seconds):
 
 def new_client(port):
     try:
-        socket.create_connection((HOST, port), timeout=1.0).close()
+        connect(port, timeout=1.0).close()
         return "connected: the server still accepts connections"
     except ConnectionRefusedError:
         return "refused"
@@ -544,6 +532,4 @@ SCENARIOS = {
 }
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3 or sys.argv[1] not in SCENARIOS:
-        sys.exit(f"usage: clients.py {{{'|'.join(SCENARIOS)}}} PORT [ARGS]")
-    SCENARIOS[sys.argv[1]](int(sys.argv[2]), *sys.argv[3:])
+    run_scenario(SCENARIOS)

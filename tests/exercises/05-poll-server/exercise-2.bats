@@ -3,45 +3,16 @@
 # with poll()'s timeout: no sleeping, no waking up for nothing.
 bats_require_minimum_version 1.5.0
 load ../exercise
+load ../idle-timeout
 
-clients() { "$PYTHON" "$BATS_TEST_DIRNAME/clients.py" "$1" "$PORT" "${@:2}"; }
-
-# start_with SECONDS: starts the server with -t SECONDS, or fails saying why.
-start_with() {
-    PORT=
-    start_server "$PROGRAM" -t "$1" 2>/dev/null || true
-    { [[ -n $PORT ]] && server_alive; } ||
-        fail "The server did not start with -t $1. It said: $(cat "$SERVER_ERR")" \
-            "add the -t option, parsed as -p is: a whole number of seconds, from 0 to 3600."
-}
-
-has_disconnected_line() { grep -q '^\[CONNECTION\] Disconnected' "$SERVER_LOG"; }
+T_OPTION_HINT="add the -t option, parsed as -p is: a whole number of seconds, from 0 to 3600."
 
 @test "with -t 1, a client silent for 1 s is disconnected, and the log says why" {
-    start_with 1
-    local word
-    word=$(random_word)
-    note "the server was started with -t 1"
-    note "a client sent \"$word\", read the reply, then stayed silent (for up to 5 s)"
-    run clients idle "$word" 5
-    local client=${lines[0]#client } closed=${lines[2]:-}
-    output=${lines[1]:-}
-    expect "reply: [CONNECTION] Received \"$word\" from $client" \
-        "the client should be served as before the timeout came in."
-    [[ $closed =~ ^closed\ after\ ([0-9]+)\.([0-9])\ s$ ]] ||
-        fail "The server did not close the connection: $closed." \
-            "poll()'s last argument is how long it may sleep, in milliseconds (-1: for ever). Give it the time left until the first client's silence reaches -t seconds; when poll() returns, close every client whose time is up."
-    local tenths=$((BASH_REMATCH[1] * 10 + BASH_REMATCH[2]))
-    ((tenths >= 8 && tenths <= 25)) ||
-        fail "The server closed the connection ${closed#closed }: expected about 1 s (from 0.8 to 2.5 s) with -t 1." \
-            "count the silence from the client's last bytes (or from its arrival), in milliseconds, and use the -t value."
-    wait_until 3 has_disconnected_line || true
-    output=$(grep -E '^\[CONNECTION\] (Timed out|Disconnected)' "$SERVER_LOG")
-    expect "[CONNECTION] Timed out waiting for $client
-[CONNECTION] Disconnected from $client" \
-        "log the Timed out line, then close the client with remove_client(), which logs Disconnected."
-    output=$(cat "$SERVER_ERR")
-    expect "" "a timeout is not an error: log it on standard output, not with perror()."
+    check_silent_client_closed \
+        "poll()'s last argument is how long it may sleep, in milliseconds (-1: for ever). Give it the time left until the first client's silence reaches -t seconds; when poll() returns, close every client whose time is up." \
+        "count the silence from the client's last bytes (or from its arrival), in milliseconds, and use the -t value." \
+        "log the Timed out line, then close the client with remove_client(), which logs Disconnected." \
+        "a timeout is not an error: log it on standard output, not with perror()."
 }
 
 @test "two silent clients are each closed on their own time" {
