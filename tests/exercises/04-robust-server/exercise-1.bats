@@ -56,4 +56,6 @@ $(indented "$output")" \
     stop_server
     output=$(tail -n 1 "$SERVER_LOG")
     expect "[INFO] Shutting down (SIG$signal)" "name the signal whichever it was, with or without clients."
+    output=$SERVER_STATUS
+    expect 0 "a clean stop exits with status 0, as the step does."
 }

@@ -26,6 +26,10 @@ fail_if_gone() {
         fail "The server died of SIGUSR1 (exit status 138, that is 128 + 10, SIGUSR1's number)." \
             "a signal with no handler kills the process: install one for SIGUSR1 with sigaction(), as handle_signals() does for SIGINT and SIGTERM."
     fi
+    if grep -q "Interrupted system call" "$SERVER_ERR"; then
+        fail "The server exited, with status $status, after: $(tail -n 1 "$SERVER_ERR")" \
+            "SA_RESTART does not restart poll(): a signal handled while main() waits in poll() makes it fail with EINTR. Call poll() again in that case, as wait_for() does."
+    fi
     fail "The server exited, with status $status, instead of reporting. Its last lines:
 $(indented "$output")" \
         "SIGUSR1 must not stop the server. Its byte cannot go into the stop pipe: every thread stops once that pipe is readable. Give SIGUSR1 a pipe of its own."
