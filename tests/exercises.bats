@@ -10,7 +10,8 @@
 #     (an instructor may delete it) that test is skipped, saying why.
 # Each of these is one test looping over every exercise (bats cannot make
 # one test per file it finds), four exercises at a time; a failure lists each
-# wrong exercise and why, in order.
+# wrong exercise and why, in order. The second is in exercise-solutions.bats,
+# so that make test runs the two loops at the same time.
 #
 # A new exercise K of step NN-name needs:
 #   steps/NN-name/README.md             states the exercise
@@ -61,17 +62,6 @@ apply_in() { (cd "$1" && GIT_CEILING_DIRECTORIES=$BATS_TEST_TMPDIR git apply "$2
 @test "exercises: every check fails on its step as it is (make step-NN exercise-K)" {
     run for_each_check "$REPO_ROOT" verify_fails_on_step
     assert_success
-}
-
-@test "exercises: every check passes on its step with solutions/NN-name/exercise-K.patch applied" {
-    [[ -d $REPO_ROOT/solutions ]] ||
-        skip "solutions/ is not here (an instructor may have removed it): no reference solution to check"
-    local report=() status=0
-    run verify_every_patch_has_a_check "$REPO_ROOT"
-    ((status == 0)) || report+=("$output")
-    run for_each_check "$REPO_ROOT" verify_passes_with_patch
-    ((status == 0)) || report+=("$output")
-    ((${#report[@]} == 0)) || fail "$(printf '%s\n\n' "${report[@]}")"
 }
 
 @test "make step-01 exercise-9 names the problem" {
