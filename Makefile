@@ -137,10 +137,10 @@ sanitize-thread:
 
 # The solutions too, when they are there (an instructor may delete them):
 # each patch applied to a copy of its step, in build/solutions/NN-name/exercise-K/.
-SOLUTIONS := $(patsubst %.patch,build/%,$(wildcard solutions/*/exercise-*.patch))
+SOLUTIONS := $(patsubst instructor/solutions/%.patch,build/solutions/%,$(wildcard instructor/solutions/*/exercise-*.patch))
 LINTED = $(wildcard steps/*/*.c) $(foreach s,$(SOLUTIONS),$(wildcard $(s)/steps/*/*.c))
 
-build/solutions/%: solutions/%.patch $(wildcard steps/*/*.c)
+build/solutions/%: instructor/solutions/%.patch $(wildcard steps/*/*.c)
 	@rm -rf $@ && tests/exercises/patched-step $< $@
 
 lint: $(SOLUTIONS)

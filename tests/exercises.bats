@@ -4,9 +4,9 @@
 #   - run as a student runs it ("make step-NN exercise-K") on the step as it
 #     is, its check must fail (the step lacks the feature: a check that
 #     passed there would detect nothing);
-#   - run on a copy of the step with solutions/NN-name/exercise-K.patch
+#   - run on a copy of the step with instructor/solutions/NN-name/exercise-K.patch
 #     applied, it must pass; a patch that no longer applies, or a patched
-#     program that does not compile, fails and says so. Without solutions/
+#     program that does not compile, fails and says so. Without instructor/solutions/
 #     (an instructor may delete it) that test is skipped, saying why.
 # Each of these is one test looping over every exercise (bats cannot make
 # one test per file it finds), four exercises at a time; a failure lists each
@@ -19,10 +19,10 @@
 #                                       its check: @tests that load ../exercise
 #                                       and run $PROGRAM; see the helpers in
 #                                       tests/exercises/exercise.bash
-#   solutions/NN-name/exercise-K.patch  the reference solution, a unified diff
+#   instructor/solutions/NN-name/exercise-K.patch  the reference solution, a unified diff
 #                                       against the step's source, made from
 #                                       the repository's root with
-#                                         git diff steps/NN-name/server.c > solutions/NN-name/exercise-K.patch
+#                                         git diff steps/NN-name/server.c > instructor/solutions/NN-name/exercise-K.patch
 # The rest of this file checks that machinery on a fixture that does not
 # change with the steps (tests/fixtures/exercise-machinery: a tiny
 # "01-greeter" step with one exercise and its patch).
@@ -94,7 +94,7 @@ apply_in() { (cd "$1" && GIT_CEILING_DIRECTORIES=$BATS_TEST_TMPDIR git apply "$2
     run for_each_check "$repo" verify_passes_with_patch
     assert_success
     # A student who wrote the solution into the step sees every check pass.
-    apply_in "$repo" solutions/01-greeter/exercise-1.patch
+    apply_in "$repo" instructor/solutions/01-greeter/exercise-1.patch
     run -0 student_make "$repo" 01-greeter 1
     assert_line "  ✓ the greeting is in capitals"
     assert_line "All 2 checks pass."
@@ -107,14 +107,14 @@ apply_in() { (cd "$1" && GIT_CEILING_DIRECTORIES=$BATS_TEST_TMPDIR git apply "$2
     run for_each_check "$repo" verify_passes_with_patch
     assert_failure
     assert_line "step 01-greeter, exercise 1 (tests/exercises/01-greeter/exercise-1.bats):"
-    assert_line "    solutions/01-greeter/exercise-1.patch no longer applies to steps/01-greeter/ (the step changed after the patch was made)."
+    assert_line "    instructor/solutions/01-greeter/exercise-1.patch no longer applies to steps/01-greeter/ (the step changed after the patch was made)."
     assert_line "1 of 1 exercises are wrong (above)."
 }
 
 @test "exercise machinery: a check that passes on the unmodified step is reported" {
     local repo
     repo=$(fixture_copy)
-    apply_in "$repo" solutions/01-greeter/exercise-1.patch
+    apply_in "$repo" instructor/solutions/01-greeter/exercise-1.patch
     run for_each_check "$repo" verify_fails_on_step
     assert_failure
     assert_line "    passes on the unmodified steps/01-greeter/: this check cannot tell a solution from the step"
@@ -123,13 +123,13 @@ apply_in() { (cd "$1" && GIT_CEILING_DIRECTORIES=$BATS_TEST_TMPDIR git apply "$2
 @test "exercise machinery: a patch with no check, or a solution left as a full copy, is reported" {
     local repo
     repo=$(fixture_copy)
-    cp "$repo/solutions/01-greeter/exercise-1.patch" "$repo/solutions/01-greeter/exercise-2.patch"
-    mkdir -p "$repo/solutions/01-greeter/exercise-3"
-    cp "$repo/steps/01-greeter/greeter.c" "$repo/solutions/01-greeter/exercise-3/"
+    cp "$repo/instructor/solutions/01-greeter/exercise-1.patch" "$repo/instructor/solutions/01-greeter/exercise-2.patch"
+    mkdir -p "$repo/instructor/solutions/01-greeter/exercise-3"
+    cp "$repo/steps/01-greeter/greeter.c" "$repo/instructor/solutions/01-greeter/exercise-3/"
     run verify_every_patch_has_a_check "$repo"
     assert_failure
-    assert_line "solutions/01-greeter/exercise-2.patch has no check: tests/exercises/01-greeter/exercise-2.bats is missing"
-    assert_line "solutions/01-greeter/exercise-3/ is a full copy of the program: a solution is a patch now. Make one with:"
+    assert_line "instructor/solutions/01-greeter/exercise-2.patch has no check: tests/exercises/01-greeter/exercise-2.bats is missing"
+    assert_line "instructor/solutions/01-greeter/exercise-3/ is a full copy of the program: a solution is a patch now. Make one with:"
 }
 
 @test "exercise machinery: a student's compile error is the compiler's, then one plain sentence" {

@@ -5,7 +5,7 @@
 # An exercise is three files (NN-name is the step's folder, K its number):
 #   steps/NN-name/README.md            the chapter states exercise K
 #   tests/exercises/NN-name/exercise-K.bats   its check (this file's user)
-#   solutions/NN-name/exercise-K.patch the reference solution: a unified diff
+#   instructor/solutions/NN-name/exercise-K.patch the reference solution: a unified diff
 #                                      against steps/NN-name/server.c (or
 #                                      client.c), paths a/steps/... b/steps/...
 # A student runs "make step-NN exercise-K": it builds their steps/NN-name

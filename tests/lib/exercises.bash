@@ -13,7 +13,7 @@ exercise_checks() {
 # tests/exercises/01-blocking-server/exercise-2.bats -> 01-blocking-server 2
 check_step() { basename "$(dirname "$1")"; }
 check_number() { local name=${1##*/exercise-}; echo "${name%.bats}"; }
-solution_patch() { echo "solutions/$(check_step "$1")/exercise-$(check_number "$1").patch"; }
+solution_patch() { echo "instructor/solutions/$(check_step "$1")/exercise-$(check_number "$1").patch"; }
 
 indent() { sed 's/^/    /'; }
 
@@ -81,24 +81,24 @@ verify_every_patch_has_a_check() {
     local root=$1 patch folder source status=0 step
     while read -r patch; do
         [[ -n $patch ]] || continue
-        step=${patch#solutions/}
+        step=${patch#instructor/solutions/}
         step=${step%%/*}
         if [[ ! -f $root/tests/exercises/$step/$(basename "$patch" .patch).bats ]]; then
             echo "$patch has no check: tests/exercises/$step/$(basename "$patch" .patch).bats is missing"
             status=1
         fi
-    done < <(cd "$root" && compgen -G 'solutions/*/exercise-*.patch' | sort -V)
+    done < <(cd "$root" && compgen -G 'instructor/solutions/*/exercise-*.patch' | sort -V)
     while read -r folder; do
         [[ -n $folder ]] || continue
         for source in "$root/$folder"/*.c; do
             [[ -f $source ]] || continue
-            step=${folder#solutions/}
+            step=${folder#instructor/solutions/}
             step=${step%%/*}
             echo "$folder/ is a full copy of the program: a solution is a patch now. Make one with:"
             echo "    diff -u --label a/steps/$step/${source##*/} --label b/steps/$step/${source##*/} steps/$step/${source##*/} $folder/${source##*/} > $folder.patch"
             status=1
         done
-    done < <(cd "$root" && compgen -G 'solutions/*/exercise-*/' | sed 's|/$||' | sort -V)
+    done < <(cd "$root" && compgen -G 'instructor/solutions/*/exercise-*/' | sed 's|/$||' | sort -V)
     return $status
 }
 
