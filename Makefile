@@ -10,9 +10,15 @@
 #   make step-02 test     run one step's tests
 #   make step-02 exercise-1  build your step 02 and check exercise 1 on it
 #                         (needs only a C compiler, bats and python3)
+#   make grade            every exercise's check on your steps: points per check
+#                         passed, in build/grade.json and a last line "grade: N/M"
+#   make handout DIR=D    a fresh one-commit repository for students in D:
+#                         no instructor/ (solutions, answers), no history
 #   make mutants          build broken variants of the steps; each must fail a test
 #   make bench            measure steps 01, 02, 04 and 05 side by side (bench/results.md)
 #   make html             build the HTML notes into docs/html/
+#   make pdf              the whole book as one PDF, build/book.pdf (via Chromium)
+#   make diagrams         redraw docs/diagrams/*.svg from their sources
 #   make regions          refresh the code copies in the chapters from the sources
 #   make clean
 
@@ -40,7 +46,7 @@ STEP_TESTS := $(wildcard tests/[0-9][0-9]-*.bats)
 SOURCES := $(wildcard steps/[0-9][0-9]-*/*.c)
 BINARIES := $(patsubst %.c,$(OUT)/%,$(SOURCES))
 
-.PHONY: all test check run clean deps lint sanitize-address sanitize-thread html regions mutants bench
+.PHONY: all test check run clean deps lint sanitize-address sanitize-thread html pdf diagrams regions mutants bench grade handout
 .DEFAULT_GOAL := all
 
 all: $(BINARIES)
@@ -94,6 +100,18 @@ exercise-%: $(if $(STEP_NUMBER),step-$(STEP_NUMBER))
 deps:
 	@tests/ensure-deps
 
+# make grade: as a student runs it, needing only a compiler, bats and python3.
+# GRADE_JSON= names the JSON file an autograder reads (build/grade.json).
+grade:
+	@tests/ensure-deps --exercises
+	@tests/exercises/grade $(if $(GRADE_JSON),--json $(GRADE_JSON))
+
+# make handout DIR=../socket-steps-class: instructor material stays here.
+handout:
+	@test -n "$(DIR)" || { echo "Say where to write the handout, e.g.: make handout DIR=../socket-steps-handout" >&2; exit 2; }
+	@test -x instructor/make-handout || { echo "This copy has no instructor/ folder: it is a handout already." >&2; exit 2; }
+	@instructor/make-handout "$(DIR)"
+
 test: deps all bench/load
 	$(BATS) --jobs $(JOBS) --no-parallelize-within-files \
 	    $(if $(STEP_NUMBER),tests/$(notdir $(STEP_DIR)).bats,tests)
@@ -113,6 +131,12 @@ bench: all bench/load
 # --- the book ---------------------------------------------------------------
 html:
 	$(PYTHON) docs/book.py html docs/html
+
+pdf:
+	$(PYTHON) docs/book.py pdf build/book.pdf
+
+diagrams:
+	$(PYTHON) docs/diagrams.py
 
 regions:
 	$(PYTHON) docs/book.py refresh

@@ -27,21 +27,25 @@ setup_file() {
 teardown() {
     # A session server runs in its own process group (make, and the server
     # under it), as in a terminal: end the whole group.
-    if [[ -n ${SERVER_PID:-} ]]; then
-        kill -KILL -- "-$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
+    local pid
+    for pid in ${SERVER_PID:-} ${OTHER_SERVER_PID:-}; do
+        kill -KILL -- "-$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
 }
 
 book() { "$PYTHON" "$BOOK_COPY/docs/book.py" "$@"; }
 
 # replay ID: types the transcript's commands ("$ " lines) into one shell in
 # the copy, and prints what the terminal shows: each command, then its output.
+# With REPLAY_PORT set, a command's PORT=12345 (OWN_PORT) runs as
+# PORT=$REPLAY_PORT, though the command shown is the chapter's.
 replay() {
     local command script=""
     while IFS= read -r command; do
         # Print the prompt without losing the previous command's status ($?).
-        script+="status=\$?; printf '%s\\n' $(printf '%q' "\$ $command"); (exit \$status); $command"$'\n'
+        script+="status=\$?; printf '%s\\n' $(printf '%q' "\$ $command"); (exit \$status); "
+        script+="${command//PORT=$OWN_PORT/PORT=${REPLAY_PORT:-$OWN_PORT}}"$'\n'
     done < <(book transcript "$1" | sed -n 's/^\$ //p')
     (cd "$BOOK_COPY" && bash -c "$script" 2>&1)
 }
@@ -50,6 +54,9 @@ replay() {
 # another runs: long enough for the other to start and finish (a fraction of
 # a second), and shorter than the 4 s that the chapters' client waits.
 HELD_WAIT=2
+
+# The port the chapters show for "a port of your own".
+OWN_PORT=12345
 
 # replay_client ID [SECONDS]: replay, with the client's wait (4 s, unless the
 # command sets WAIT) made SECONDS (default 0): make then echoes the client's
@@ -73,14 +80,16 @@ check_transcript() {
     assert_success
 }
 
-# start_session_server ID: runs the transcript's one command in its own
-# process group, as a terminal would, with PORT=0 so no fixed port is used.
+# start_session_server ID [PORT]: runs the transcript's one command in its
+# own process group, as a terminal would, with PORT=0 so no fixed port is
+# used; or, for a command that names its own port (PORT=12345), on PORT.
 # Job control (set -m) also keeps SIGINT at its default: without it, bash
 # starts background commands with SIGINT ignored, and Ctrl-C would not reach
 # make or a server that does not catch it.
 start_session_server() {
     local command
     command=$(book transcript "$1" | sed -n 's/^\$ //p')
+    [[ -z ${2:-} ]] || command=${command//PORT=$OWN_PORT/PORT=$2}
     SERVER_LOG=$BATS_TEST_TMPDIR/$1
     SERVER_ERR=$SERVER_LOG
     printf '$ %s\n' "$command" >"$SERVER_LOG"
@@ -94,7 +103,8 @@ start_session_server() {
     PORT=$(sed -nE 's/^\[INFO\] Listening on .*:([0-9]+)$/\1/p' "$SERVER_LOG")
 }
 
-# interrupt_session_server ID: Ctrl-C (SIGINT to the group), then compare.
+# interrupt_session_server ID [own-port]: Ctrl-C (SIGINT to the group), then
+# compare (with own-port: the chapter shows the server's port as OWN_PORT).
 # Sets SESSION_STATUS, what the shell's $? would say, and MAKE_RACE.
 interrupt_session_server() {
     kill -INT -- "-$SERVER_PID"
@@ -113,7 +123,13 @@ interrupt_session_server() {
         sed -i -E '/^make: \*\*\* (wait: No child processes\.  Stop\.|Waiting for unfinished jobs\.\.\.\.|\[Makefile:[0-9]+: run\] Interrupt)$/d' "$SERVER_LOG"
         book transcript "$1" | sed -nE 's/^(\^C)?(make: \*\*\* .*)$/\2/p' >>"$SERVER_LOG"
     fi
-    run book compare "$1" "$SERVER_LOG" "$PORT"
+    if [[ ${2:-} == own-port ]]; then
+        # The chapter shows the port as OWN_PORT.
+        sed -i -E "s/(-p |:|PORT=)$PORT\b/\1$OWN_PORT/g" "$SERVER_LOG"
+        run book compare "$1" "$SERVER_LOG"
+    else
+        run book compare "$1" "$SERVER_LOG" "$PORT"
+    fi
     assert_success
 }
 
@@ -184,6 +200,47 @@ check_overlapping_session() {
     else
         assert_equal "$SESSION_STATUS" 130
     fi
+}
+
+# check_own_port_sessions SERVER_ID CLIENT_ID TAKEN_ID: two people on one
+# machine, each with a port of their own: the session SERVER_ID twice at
+# once from one checkout, on two free ports, each answering the session
+# CLIENT_ID replayed with its port; and, while one server holds its port, the
+# session TAKEN_ID (a server started on that same port) fails as it shows.
+check_own_port_sessions() {
+    local first_port second_port first_pid first_log port
+    first_port=$(closed_port)
+    second_port=$(closed_port)
+    [[ $first_port != "$second_port" ]] || second_port=$(closed_port)
+    # The comparisons below take any 127.0.0.1:PORT for a client's address:
+    # the server's own port is checked here.
+    run book transcript "$1"
+    assert_line "\$ make step-01 run PORT=$OWN_PORT"
+    assert_line "[INFO] Listening on 127.0.0.1:$OWN_PORT"
+    start_session_server "$1" "$first_port"
+    first_pid=$SERVER_PID first_log=$BATS_TEST_TMPDIR/first-server
+    mv "$SERVER_LOG" "$first_log"
+    OTHER_SERVER_PID=$first_pid
+    start_session_server "$1" "$second_port"
+    for port in "$first_port" "$second_port"; do
+        REPLAY_PORT=$port replay_client "$2" >"$BATS_TEST_TMPDIR/client-$port"
+        sed -i -E "s/(-p |:)$port\b/\1$OWN_PORT/g" "$BATS_TEST_TMPDIR/client-$port"
+        run book compare "$2" "$BATS_TEST_TMPDIR/client-$port"
+        assert_success
+    done
+    # The clash: the chapter's plain "make step-01 run" (PORT comes from the
+    # environment) on the port the first server holds.
+    (export PORT=$first_port && replay "$3") >"$BATS_TEST_TMPDIR/taken" 3>&- || true
+    run book compare "$3" "$BATS_TEST_TMPDIR/taken" "$first_port"
+    assert_success
+    # Ctrl-C on each: each log shows its own client, and only that one.
+    PORT=$second_port interrupt_session_server "$1" own-port
+    SERVER_PID=$first_pid SERVER_LOG=$first_log OTHER_SERVER_PID=
+    PORT=$first_port interrupt_session_server "$1" own-port
+}
+
+@test "lab: two servers from one checkout, each on its own port, each answers its own client" {
+    check_own_port_sessions 01-own-port-server 01-own-port-client 01-port-taken
 }
 
 @test "book: 02's build session" { check_transcript 02-build; }
