@@ -70,7 +70,11 @@ EOF
     assert_line --regexp '^[0-9]+ solution lines looked for, 0 found$'
 }
 
-@test "handout: the book has no instructor chapter, and still checks" {
+@test "handout: the book has no instructor chapter, the README no word for instructors, and the book still checks" {
+    run grep -c 'instructor/' "$HANDOUT/README.md"
+    assert_output 0
+    run grep -c '^## For instructors' "$REPO_ROOT/README.md"
+    assert_output 1
     [[ -f $HANDOUT/chapters/ORDER ]]
     run grep -c '^instructor/' "$HANDOUT/chapters/ORDER"
     assert_output 0
