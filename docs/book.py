@@ -6,13 +6,19 @@
   book.py check              fail if a chapter's code copy has drifted from its
                              source, names a missing region, a marker is unused,
                              a console block has no transcript the tests run,
-                             or a test it cites (`01 limit: ...`) does not exist
+                             a test it cites (`01 limit: ...`) does not exist,
+                             or an image it shows is missing; and report what
+                             docs/apparatus.py finds
   book.py refresh            rewrite every chapter's code copies from the sources
   book.py transcript ID      print the console block with that transcript id
   book.py compare ID FILE [PORT]
                              compare a replayed session (FILE) with transcript ID;
                              PORT is the port the test's server really had
   book.py html OUTDIR        build the HTML notes with pandoc (one page a chapter)
+  book.py pdf OUT.pdf        the whole book as one PDF: one HTML page printed by
+                             headless Chromium; diffs over 60 lines (or
+                             $BOOK_LONG_DIFF_LINES) go to an appendix;
+                             BOOK_KEEP_HTML=DIR keeps that page in DIR
   book.py links OUTDIR       check every internal link and #anchor in OUTDIR
 
 Run it from anywhere; paths are taken relative to the repository.
@@ -29,15 +35,24 @@ fenced block that GitHub shows and the HTML build replaces:
 and one that governs markdown rather than a fenced block:
   <!-- file ../bench/results.md -->  ...  <!-- end file -->
                                             a whole file's text, e.g. measured results
+
+Images are ordinary markdown images, paths from the chapter
+(![The handshake](../../docs/diagrams/handshake.svg)): check fails on one
+whose file is missing; the HTML notes and the PDF copy them to images/.
+check also reports what docs/apparatus.py's problems(repo) finds, when that
+file exists (the chapters' "You will learn", self-checks...).
 """
 import difflib
 import html.parser
+import importlib.util
 import inspect
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import urllib.parse
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -228,7 +243,7 @@ def transcript_ids_in_tests():
     for name in os.listdir(tests):
         if name.endswith((".bats", ".bash")):
             with open(os.path.join(tests, name), encoding="utf-8") as f:
-                for match in re.findall(r"check_(?:transcript|session|overlapping_session)((?: [\w-]+)+)", f.read()):
+                for match in re.findall(r"check_(?:transcript|session|overlapping_session|own_port_sessions)((?: [\w-]+)+)", f.read()):
                     ids.update(match.split())
     return ids
 
@@ -274,6 +289,40 @@ def cited_tests_missing(chapter, names):
                 yield span
 
 
+IMAGE = re.compile(r"!\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]+)|<img\b[^>]*\bsrc=[\"']([^\"']+)")
+
+
+def missing_images(chapter):
+    """Images a chapter shows (markdown or <img>, outside code) whose file does
+    not exist, paths from the chapter, as GitHub and the HTML build read them."""
+    with open(chapter, encoding="utf-8") as f:
+        text = re.sub(r"^```.*?^```", "", f.read(), flags=re.M | re.S)  # fenced blocks out
+    text = re.sub(r"`[^`\n]*`", "", text)  # and code spans
+    for match in IMAGE.finditer(text):
+        source = match.group(1) or match.group(2)
+        if urllib.parse.urlparse(source).scheme:
+            yield f"{source} (an image from the network: keep it in the repository)"
+            continue
+        path = urllib.parse.unquote(source.split("#")[0])
+        if not os.path.isfile(os.path.join(os.path.dirname(chapter), path)):
+            yield source
+
+
+def apparatus_problems():
+    """What docs/apparatus.py (the chapters' teaching parts) finds, if it is there."""
+    path = os.path.join(REPO, "docs", "apparatus.py")
+    if not os.path.exists(path):
+        return []
+    spec = importlib.util.spec_from_file_location("book_apparatus", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.dont_write_bytecode = True  # no docs/__pycache__ in a reader's checkout
+    try:
+        spec.loader.exec_module(module)
+        return [str(problem) for problem in module.problems(REPO)]
+    except Exception as error:  # a broken check must fail the check, not pass it
+        return [f"docs/apparatus.py failed: {type(error).__name__}: {error}"]
+
+
 def check():
     problems, used, seen_ids, diffed = [], set(), set(), set()
     tested_ids = transcript_ids_in_tests()
@@ -316,6 +365,8 @@ def check():
         problems += check_hunks_shown(chapter, shown)
         for span in cited_tests_missing(chapter, names):
             problems.append(f"{relative(chapter)}: cites the test '{span}', which no test is named")
+        for image in missing_images(chapter):
+            problems.append(f"{relative(chapter)}: missing image: {image}")
     for source in all_sources():
         # A source that a chapter shows as a diff keeps the markers of the step
         # it grew from, so that the two files differ only where the code does.
@@ -324,6 +375,7 @@ def check():
         for name in read_regions(source):
             if (os.path.normpath(source), name) not in used:
                 problems.append(f"{relative(source)}: region [{name}] is used by no chapter")
+    problems += apparatus_problems()
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0
@@ -420,18 +472,50 @@ def html_text(text):
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("`", "")
 
 
-def pandoc(source, target, extra):
+def pages_metadata():
+    """What the filter needs to turn a link to a chapter into one to its page."""
+    return "--metadata=book-pages:" + " ".join(
+        f"{relative(chapter)}={page_name(chapter)[:-len('.html')]}" for chapter in chapters())
+
+
+def pandoc(source, target, extra, mode="html"):
+    """Runs pandoc with the book's filter on one chapter. mode "html": a
+    standalone page; "pdf": the chapter's document tree as JSON, for build_pdf."""
     docs = os.path.join(REPO, "docs")
-    command = ["pandoc", relative(source), "--from=gfm", "--to=html5", "--standalone", "--fail-if-warnings",
-               "--shift-heading-level-by=-1", "--css=style.css", "--highlight-style=tango",
+    # Links to the repository's files: from the page in the notes; in the PDF,
+    # whose page is printed from a temporary folder, to where the files are.
+    repo_from_page = (os.path.relpath(REPO, os.path.dirname(target)) if mode == "html"
+                      else "file://" + urllib.parse.quote(REPO))
+    if mode == "html":
+        form = ["--to=html5", "--standalone", "--shift-heading-level-by=-1", "--css=style.css",
+                "--highlight-style=tango"]
+    else:
+        form = ["--to=json"]
+    command = ["pandoc", relative(source), "--from=gfm", "--fail-if-warnings"] + form + [
                f"--lua-filter={os.path.join(docs, 'book.lua')}", "--metadata=lang:en",
                # what the filter needs: how to run this tool, and where the repo is from the page
                f"--metadata=book-python:{sys.executable}",
-               f"--metadata=repo-from-page:{os.path.relpath(REPO, os.path.dirname(target))}",
+               f"--metadata=repo-from-page:{repo_from_page}",
+               f"--metadata=book-mode:{mode}", pages_metadata(),
                "-o", target] + extra
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     if result.returncode != 0 or result.stderr:
         raise BookError(f"pandoc on {relative(source)}:\n{result.stderr}")
+
+
+def copy_images(page_paths, out_dir):
+    """Copies every image the pages load from images/PATH (the filter's
+    doing) from PATH in the repository. One that does not exist is left out:
+    book.py links (and book.py check, in the chapters) report it."""
+    for path in page_paths:
+        for resource in parse_page(path).resources:
+            if not resource.startswith("images/"):
+                continue
+            source = os.path.join(REPO, urllib.parse.unquote(resource[len("images/"):]))
+            target = os.path.join(out_dir, urllib.parse.unquote(resource))
+            if os.path.isfile(source):
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                shutil.copyfile(source, target)
 
 
 def build_html(out_dir):
@@ -457,7 +541,137 @@ def build_html(out_dir):
             f.write(f"1. [{title_of(chapter)}]({page_name(chapter)})\n")
     pandoc(contents, os.path.join(out_dir, "index.html"), [])
     shutil.rmtree(work)
+    shutil.rmtree(os.path.join(out_dir, "images"), ignore_errors=True)
+    copy_images([os.path.join(out_dir, page_name(chapter)) for chapter in pages], out_dir)
     print(f"built {len(pages) + 1} pages in {relative(out_dir)}/")
+    return 0
+
+
+# --- the PDF -------------------------------------------------------------------
+
+# A diff longer than this many lines goes, in the PDF, to the appendix.
+LONG_DIFF_LINES = 60
+BROWSERS = ["chromium", "chromium-browser", "google-chrome"]
+
+
+def inlines(text):
+    """Plain text as pandoc's JSON inlines."""
+    words = []
+    for word in text.split(" "):
+        if word:
+            words += [{"t": "Space"}] if words else []
+            words.append({"t": "Str", "c": word})
+    return words
+
+
+def link(text, target):
+    return {"t": "Link", "c": [["", [], []], inlines(text), [target, ""]]}
+
+
+def header(level, identifier, text):
+    return {"t": "Header", "c": [level, [identifier, [], []], inlines(text)]}
+
+
+def long_diff_threshold():
+    value = os.environ.get("BOOK_LONG_DIFF_LINES", str(LONG_DIFF_LINES))
+    if not value.isdigit():
+        raise BookError(f"BOOK_LONG_DIFF_LINES={value}: want a number of lines")
+    return int(value)
+
+
+def move_long_diffs(chapter_blocks, threshold):
+    """Takes each Div.long-diff (the filter's mark on a diff longer than
+    threshold lines) out of its chapter, leaves a pointer in its place, and
+    returns the book's blocks with the appendix at their end."""
+    book_blocks, appendix, moved = [], [], 0
+    for chapter, blocks in chapter_blocks:
+        for block in blocks:
+            if block["t"] != "Div" or "long-diff" not in block["c"][0][1]:
+                book_blocks.append(block)
+                continue
+            attributes, content = dict(block["c"][0][2]), block["c"][1]
+            moved += 1
+            number, here, there = f"A.{moved}", f"long-diff-{moved}", f"appendix-a-{moved}"
+            book_blocks.append({"t": "Div", "c": [[here, ["long-diff-pointer"], []], [{"t": "Para", "c": (
+                inlines(f"The diff ({attributes['lines']} lines) is in")
+                + [{"t": "Space"}, link(f"Appendix {number}", f"#{there}"), {"t": "Str", "c": "."}])}]]})
+            place = title_of(chapter).replace("`", "")
+            if attributes.get("section"):
+                place += f" — {attributes['section']}"
+            appendix += [header(2, there, f"{number} {place}"),
+                         {"t": "Para", "c": inlines(f"{attributes['lines']} lines, from") + [
+                             {"t": "Space"}, link(place, f"#{here}"), {"t": "Str", "c": "."}]}] + content
+    if appendix:
+        book_blocks += [header(1, "appendix-long-diffs", "Appendix: long diffs"),
+                        {"t": "Para", "c": inlines(f"The diffs longer than {threshold} lines, moved here "
+                                                   "so that their chapters read on in print.")}] + appendix
+    return book_blocks
+
+
+def browser():
+    for name in BROWSERS:
+        if shutil.which(name):
+            return name
+    raise BookError("Chromium is not installed (it prints the PDF). On Debian or Ubuntu: "
+                    "sudo apt-get install chromium")
+
+
+def build_pdf(out_pdf):
+    """The whole book as one PDF: every chapter of chapters/ORDER in one
+    HTML page (pandoc, the same filter as the notes, docs/print.css), printed
+    by headless Chromium. No LaTeX."""
+    if not shutil.which("pandoc"):
+        raise BookError("pandoc is not installed. On Debian or Ubuntu: "
+                        "sudo apt-get install --no-install-recommends pandoc")
+    chromium = browser()
+    out_pdf = os.path.abspath(out_pdf)
+    threshold = long_diff_threshold()
+    with tempfile.TemporaryDirectory(prefix="book-pdf-") as work:
+        chapter_blocks, api = [], None
+        for chapter in chapters():
+            if not os.path.exists(chapter):
+                raise BookError(f"chapters/ORDER names {relative(chapter)}, which does not exist")
+            slug = page_name(chapter)[:-len(".html")]
+            tree = os.path.join(work, slug + ".json")
+            pandoc(chapter, tree, [f"--metadata=page-slug:{slug}", f"--metadata=long-diff-lines:{threshold}"],
+                   mode="pdf")
+            with open(tree, encoding="utf-8") as f:
+                document = json.load(f)
+            api = document["pandoc-api-version"]
+            chapter_blocks.append((chapter, document["blocks"]))
+        whole = os.path.join(work, "book.json")
+        with open(whole, "w", encoding="utf-8") as f:
+            json.dump({"pandoc-api-version": api, "meta": {},
+                       "blocks": move_long_diffs(chapter_blocks, threshold)}, f)
+        page = os.path.join(work, "book.html")
+        for css in ("style.css", "print.css"):
+            shutil.copy(os.path.join(REPO, "docs", css), work)
+        result = subprocess.run(
+            ["pandoc", whole, "--from=json", "--to=html5", "--standalone", "--fail-if-warnings",
+             "--toc", "--toc-depth=1", "--css=style.css", "--css=print.css", "--highlight-style=tango",
+             "--metadata=lang:en", "--metadata=title:Socket Steps", "--metadata=toc-title:Contents",
+             "--metadata=subtitle:TCP socket programming in C, one runnable step at a time",
+             "-o", page], capture_output=True, text=True)
+        if result.returncode != 0 or result.stderr:
+            raise BookError(f"pandoc on the whole book:\n{result.stderr}")
+        copy_images([page], work)
+        if os.environ.get("BOOK_KEEP_HTML"):
+            shutil.copytree(work, os.environ["BOOK_KEEP_HTML"], dirs_exist_ok=True)
+        if os.path.exists(out_pdf):
+            os.remove(out_pdf)
+        os.makedirs(os.path.dirname(out_pdf), exist_ok=True)
+        command = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                   f"--user-data-dir={os.path.join(work, 'chromium')}", "--no-pdf-header-footer",
+                   f"--print-to-pdf={out_pdf}", "file://" + urllib.parse.quote(page)]
+        try:
+            printed = subprocess.run(command, capture_output=True, text=True, timeout=180)
+        except subprocess.TimeoutExpired:
+            raise BookError(f"{chromium} did not print the PDF within 180 s")
+        if printed.returncode != 0 or not os.path.isfile(out_pdf) or os.path.getsize(out_pdf) == 0:
+            raise BookError(f"{chromium} did not print {out_pdf}:\n{printed.stderr}")
+    shown = os.path.relpath(out_pdf)
+    print(f"wrote {out_pdf if shown.startswith('..') else shown}")
     return 0
 
 
@@ -528,6 +742,7 @@ COMMANDS = {
     "transcript": lambda wanted: print(transcript_text(wanted)) or 0,
     "compare": compare,
     "html": build_html,
+    "pdf": build_pdf,
     "links": check_links,
 }
 

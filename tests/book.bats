@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # The book: chapters never drift from the code, every session a chapter shows
-# is replayed and compared, and the HTML notes build, link and render.
+# is replayed and compared, and the HTML notes build, link, show their
+# pictures and render. (The PDF: tests/pdf.bats.)
 #
 # Everything runs in a fresh copy of the repository's files, as a clone
 # would have them, so a reader's first build is what gets tested.
@@ -295,6 +296,50 @@ check_own_port_sessions() {
     cp "$BATS_TEST_TMPDIR/README.md" "$chapter"
     assert_failure
     assert_output --partial "cites the test '01 limit: a test renamed since', which no test is named"
+}
+
+@test "book: check reports what docs/apparatus.py finds, and its failure" {
+    # docs/apparatus.py checks the chapters' teaching parts; check runs it when it is there.
+    local apparatus=$BOOK_COPY/docs/apparatus.py kept=$BATS_TEST_TMPDIR/apparatus.py
+    [[ ! -e $apparatus ]] || mv "$apparatus" "$kept"
+    printf 'def problems(repo_root):\n    return ["apparatus: a problem in " + repo_root]\n' >"$apparatus"
+    run book check
+    local first_status=$status first_output=$output
+    printf 'def problems(repo_root):\n    raise ValueError("broken")\n' >"$apparatus"
+    run book check
+    rm "$apparatus"
+    [[ ! -e $kept ]] || mv "$kept" "$apparatus"
+    assert_failure
+    assert_line "docs/apparatus.py failed: ValueError: broken"
+    ((first_status == 1)) || fail "check passed although docs/apparatus.py reported a problem"
+    grep -qxF "apparatus: a problem in $BOOK_COPY" <<<"$first_output" ||
+        fail "check did not report docs/apparatus.py's problem: $first_output"
+}
+
+@test "book: a chapter's picture shows in the HTML notes; a missing one fails check and the link check" {
+    local chapter=$BOOK_COPY/steps/01-blocking-server/README.md
+    local picture=$BOOK_COPY/docs/diagrams/book-test-picture.svg html=$BATS_TEST_TMPDIR/html
+    cp "$chapter" "$BATS_TEST_TMPDIR/README.md"
+    mkdir -p "$(dirname "$picture")"
+    printf '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>\n' >"$picture"
+    printf '\n![A test picture](../../docs/diagrams/book-test-picture.svg)\n' >>"$chapter"
+    run book html "$html"
+    local built=$status
+    rm "$picture"
+    run book check
+    cp "$BATS_TEST_TMPDIR/README.md" "$chapter"
+    assert_failure
+    assert_line "steps/01-blocking-server/README.md: missing image: ../../docs/diagrams/book-test-picture.svg"
+    # The notes carry their own copy: the page needs nothing outside its folder.
+    ((built == 0)) || fail "book html failed"
+    grep -q '<img src="images/docs/diagrams/book-test-picture.svg"' "$html/01-blocking-server.html"
+    grep -q '<rect width="10" height="10"/>' "$html/images/docs/diagrams/book-test-picture.svg"
+    run book links "$html"
+    assert_success
+    rm "$html/images/docs/diagrams/book-test-picture.svg"
+    run book links "$html"
+    assert_failure
+    assert_output --partial "01-blocking-server.html: missing resource: images/docs/diagrams/book-test-picture.svg"
 }
 
 @test "book: make html builds every page, with no pandoc warning" {
