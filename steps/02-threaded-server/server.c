@@ -186,7 +186,7 @@ static void start_client_thread(int fd, const struct sockaddr_in *address)
 
     pthread_t thread;
     int error = pthread_create(&thread, NULL, client_thread, client);
-    if (error != 0) { /* pthread functions return the error, errno is not set */
+    if (error != 0) { /* pthread functions return the error; errno tells nothing */
         fprintf(stderr, "pthread_create: %s\n", strerror(error));
         if (close(fd) == -1) /* only this client is lost */
             perror("close");
