@@ -100,10 +100,11 @@ exercise-%: $(if $(STEP_NUMBER),step-$(STEP_NUMBER))
 deps:
 	@tests/ensure-deps
 
-# make grade: as a student runs it, needing only a compiler, bats and python3.
-# GRADE_JSON= names the JSON file an autograder reads (build/grade.json).
+# make grade: every exercise's check on the programs in steps/, one point per
+# check passed, as a student runs it: it needs only a compiler, bats and
+# python3, and installs nothing (it says what is missing). GRADE_JSON= names
+# the JSON file an autograder reads (build/grade.json).
 grade:
-	@tests/ensure-deps --exercises
 	@tests/exercises/grade $(if $(GRADE_JSON),--json $(GRADE_JSON))
 
 # make handout DIR=../socket-steps-class: instructor material stays here.

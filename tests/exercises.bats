@@ -1,20 +1,18 @@
 #!/usr/bin/env bats
-# The exercises' checks are themselves checked. Nothing here lists the
-# exercises: every tests/exercises/NN-name/exercise-K.bats found is one, and
-#   - run as a student runs it ("make step-NN exercise-K") on the step as it
-#     is, its check must fail (the step lacks the feature: a check that
-#     passed there would detect nothing);
-#   - run on a copy of the step with instructor/solutions/NN-name/exercise-K.patch
-#     applied, it must pass; a patch that no longer applies, or a patched
-#     program that does not compile, fails and says so. Without instructor/solutions/
-#     (an instructor may delete it) that test is skipped, saying why.
-# Each of these is one test looping over every exercise (bats cannot make
-# one test per file it finds), four exercises at a time; a failure lists each
-# wrong exercise and why, in order. The second is in exercise-solutions.bats,
-# so that make test runs the two loops at the same time.
+# The exercises' checks are themselves checked. Nothing lists the exercises:
+# every tests/exercises/NN-name/exercise-K.bats found is one, graded by
+# tests/exercises/grade (one point per @test, a check):
+#   - on the steps as they are, every check must fail (the step lacks the
+#     feature: a check that passed there would detect nothing): grade.bats;
+#   - with instructor/solutions/NN-name/exercise-K.patch applied on its own to
+#     a copy of the steps, exercise K must earn all its points and the step's
+#     other exercises none; a patch that no longer applies, or a patched
+#     program that does not compile, fails and says so. Without
+#     instructor/solutions/ (a student's handout has none) that is skipped,
+#     saying why: exercise-solutions.bats, -03.bats and -05.bats.
 #
 # A new exercise K of step NN-name needs:
-#   steps/NN-name/README.md             states the exercise
+#   steps/NN-name/exercises.md          states the exercise
 #   tests/exercises/NN-name/exercise-K.bats
 #                                       its check: @tests that load ../exercise
 #                                       and run $PROGRAM; see the helpers in
@@ -23,29 +21,21 @@
 #                                       against the step's source, made from
 #                                       the repository's root with
 #                                         git diff steps/NN-name/server.c > instructor/solutions/NN-name/exercise-K.patch
-# The rest of this file checks that machinery on a fixture that does not
-# change with the steps (tests/fixtures/exercise-machinery: a tiny
-# "01-greeter" step with one exercise and its patch).
+#   .github/workflows/classroom.yml     its GitHub Classroom entry: remake the
+#                                       file with  tests/exercises/grade --classroom > .github/workflows/classroom.yml
+# This file checks that machinery on a fixture that does not change with the
+# steps (tests/fixtures/exercise-machinery: a tiny "01-greeter" step with one
+# exercise and its patch).
 
 bats_require_minimum_version 1.5.0
 load helpers
 load lib/exercises
 
-# The loops run every exercise's check, four at a time.
-BATS_TEST_TIMEOUT=180
+BATS_TEST_TIMEOUT=120
 
 setup_file() {
-    # Built once here, so the checks that run in parallel find every
-    # program up to date and never build the same one at once.
-    make -s --no-print-directory -C "$REPO_ROOT" all
-    # The fixture as a repository of its own: its step, check and patch,
-    # with this repository's Makefile and exercise machinery.
     export FIXTURE=$BATS_FILE_TMPDIR/fixture
-    mkdir -p "$FIXTURE/tests"
-    cp -R "$TESTS_DIR/fixtures/exercise-machinery/." "$FIXTURE/"
-    cp "$REPO_ROOT/Makefile" "$FIXTURE/"
-    cp -R "$TESTS_DIR/ensure-deps" "$TESTS_DIR/lib" "$TESTS_DIR/peer.py" "$FIXTURE/tests/"
-    cp "$TESTS_DIR"/exercises/{check,report,patched-step,exercise.bash} "$FIXTURE/tests/exercises/"
+    make_fixture "$FIXTURE"
 }
 
 # fixture_copy: a copy of the fixture for this test alone (tests may run in
@@ -58,11 +48,6 @@ fixture_copy() {
 # apply_in REPO PATCH: applies PATCH to REPO's own steps, as a student who
 # wrote the solution would have them.
 apply_in() { (cd "$1" && GIT_CEILING_DIRECTORIES=$BATS_TEST_TMPDIR git apply "$2"); }
-
-@test "exercises: every check fails on its step as it is (make step-NN exercise-K)" {
-    run for_each_check "$REPO_ROOT" verify_fails_on_step
-    assert_success
-}
 
 @test "make step-01 exercise-9 names the problem" {
     run -2 as_a_student make -s -C "$REPO_ROOT" step-01 exercise-9
@@ -86,13 +71,20 @@ apply_in() { (cd "$1" && GIT_CEILING_DIRECTORIES=$BATS_TEST_TMPDIR git apply "$2
     refute_output --partial "bats"
 }
 
+# grade_fixture REPO: grades REPO's own steps, its JSON in REPO/grade.json.
+grade_fixture() { grade_steps "$1" "$1" "$1/grade.json"; }
+
 @test "exercise machinery: the fixture's check fails on its step and passes with its patch" {
     local repo
     repo=$(fixture_copy)
-    run for_each_check "$repo" verify_fails_on_step
+    run -0 grade_fixture "$repo"
+    assert_line --index -1 "grade: 0/2"
+    run verify_scores_zero "$repo/grade.json"
     assert_success
-    run for_each_check "$repo" verify_passes_with_patch
+    run verify_solutions "$repo" 0 99
     assert_success
+    assert_line --index 0 "instructor/solutions/01-greeter/exercise-1.patch: grade 2/2 (exercise 1 2/2)"
+    assert_line --index 1 "summed over the 1 solutions, each graded on its own: 2/2"
     # A student who wrote the solution into the step sees every check pass.
     apply_in "$repo" instructor/solutions/01-greeter/exercise-1.patch
     run -0 student_make "$repo" 01-greeter 1
@@ -104,20 +96,45 @@ apply_in() { (cd "$1" && GIT_CEILING_DIRECTORIES=$BATS_TEST_TMPDIR git apply "$2
     local repo
     repo=$(fixture_copy)
     sed -i 's/"hello, %s\\n"/"hello there, %s\\n"/' "$repo/steps/01-greeter/greeter.c"
-    run for_each_check "$repo" verify_passes_with_patch
+    run verify_solutions "$repo" 0 99
     assert_failure
-    assert_line "step 01-greeter, exercise 1 (tests/exercises/01-greeter/exercise-1.bats):"
+    assert_line "instructor/solutions/01-greeter/exercise-1.patch:"
     assert_line "    instructor/solutions/01-greeter/exercise-1.patch no longer applies to steps/01-greeter/ (the step changed after the patch was made)."
-    assert_line "1 of 1 exercises are wrong (above)."
+    assert_line "1 of 1 reference solutions are wrong (above)."
+}
+
+@test "exercise machinery: a patched program that does not compile fails, saying so" {
+    local repo
+    repo=$(fixture_copy)
+    sed -i 's/^+\(.*toupper.*\);$/+\1/' "$repo/instructor/solutions/01-greeter/exercise-1.patch"
+    run verify_solutions "$repo" 0 99
+    assert_failure
+    assert_line "    steps/01-greeter with instructor/solutions/01-greeter/exercise-1.patch applied does not compile:"
 }
 
 @test "exercise machinery: a check that passes on the unmodified step is reported" {
     local repo
     repo=$(fixture_copy)
     apply_in "$repo" instructor/solutions/01-greeter/exercise-1.patch
-    run for_each_check "$repo" verify_fails_on_step
+    run -0 grade_fixture "$repo"
+    run verify_scores_zero "$repo/grade.json"
     assert_failure
-    assert_line "    passes on the unmodified steps/01-greeter/: this check cannot tell a solution from the step"
+    assert_line "step 01-greeter, exercise 1 (tests/exercises/01-greeter/exercise-1.bats): its check \"the greeting is in capitals\" passes on the unmodified steps/01-greeter/: this check cannot tell a solution from the step"
+    assert_line "On the unmodified steps, the grade is 2/2; it must be 0."
+}
+
+@test "exercise machinery: a check that passes with another exercise's solution is reported, a missing solution too" {
+    local repo
+    repo=$(fixture_copy)
+    # Exercise 2's check is exercise 1's: exercise 1's solution passes it.
+    cp "$repo/tests/exercises/01-greeter/exercise-1.bats" "$repo/tests/exercises/01-greeter/exercise-2.bats"
+    cp "$repo/tests/exercises/01-greeter/exercise-1.bats" "$repo/tests/exercises/01-greeter/exercise-3.bats"
+    cp "$repo/instructor/solutions/01-greeter/exercise-1.patch" "$repo/instructor/solutions/01-greeter/exercise-2.patch"
+    run verify_solutions "$repo" 0 99
+    assert_failure
+    assert_line "step 01-greeter, exercise 3 (tests/exercises/01-greeter/exercise-3.bats) has no reference solution: instructor/solutions/01-greeter/exercise-3.patch is missing"
+    assert_line "instructor/solutions/01-greeter/exercise-1.patch: grade 6/6 (exercise 1 2/2, exercise 2 2/2, exercise 3 2/2)"
+    assert_line --partial "    tests/exercises/01-greeter/exercise-2.bats: its check \"the greeting is in capitals\" passes with instructor/solutions/01-greeter/exercise-1.patch applied, the solution of another exercise: it cannot tell a solution of exercise 2 from the step"
 }
 
 @test "exercise machinery: a patch with no check, or a solution left as a full copy, is reported" {
@@ -159,6 +176,9 @@ apply_in() { (cd "$1" && GIT_CEILING_DIRECTORIES=$BATS_TEST_TMPDIR git apply "$2
     # ... and without bats-support and bats-assert.
     PATH=$bin BATS_LIB_PATH=$BATS_TEST_TMPDIR/no-libraries run -2 student_make "$repo" 01-greeter 1
     assert_line "  ✗ the greeting is in capitals"
+    # ... and so does make grade's grader.
+    PATH=$bin BATS_LIB_PATH=$BATS_TEST_TMPDIR/no-libraries run -0 grade_fixture "$repo"
+    assert_line --index -1 "grade: 0/2"
     # The whole suite's dependencies are missing there, and said so exactly.
     PATH=$bin run -1 "$repo/tests/ensure-deps"
     assert_line "The tests need these packages, which are missing: parallel git cppcheck clang-tidy pandoc chromium"

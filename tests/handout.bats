@@ -96,9 +96,9 @@ EOF
     assert_line --regexp '^grade: 0/[1-9][0-9]*$'
     run "$PYTHON" -c 'import json, sys
 grade = json.load(open(sys.argv[1]))
-print(sum(e["points_earned"] for e in grade["exercises"]), len(grade["exercises"]))' \
+print(sum(e["points"] for e in grade["exercises"]), grade["points"], len(grade["exercises"]))' \
         "$HANDOUT/build/grade.json"
-    assert_output --regexp '^0 [1-9][0-9]*$'
+    assert_output --regexp '^0 0 [1-9][0-9]*$'
 }
 
 @test "make handout: without DIR, into a folder not empty, or from a students' copy, it says why (status 2)" {

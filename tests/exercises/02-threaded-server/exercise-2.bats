@@ -30,7 +30,10 @@ T_OPTION_HINT="add the -t option, parsed as -p is: a whole number of seconds."
         "use the -t value, and let it time each recv(): silence is measured from the start of each recv(), not from the client's arrival."
 }
 
-@test "-t with something other than a number of seconds is a usage error" {
+@test "-t takes a whole number of seconds: -t 3600 starts the server, -t soon is a usage error" {
+    start_with 3600
+    note "the server was started with -t 3600: it started"
+    stop_server
     run timeout 5 "$PROGRAM" -t soon -p 0
     note "the server was started with -t soon"
     expect_status 2 "refuse a -t value that is not a whole number, as -p does: usage_error() exits 2."

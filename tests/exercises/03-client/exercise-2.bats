@@ -36,8 +36,8 @@ connect: Connection refused" \
         >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
     CLIENT_PID=$!
     sleep 0.5 # its first tries find nothing listening
-    note "the client ran with -r 6 -m $word against port $port, where the step 02 server started 0.5 s later"
-    start_server "$(server_binary 02-threaded-server)" -p "$port"
+    note "the client ran with -r 6 -m $word against port $port, where a server that replies as step 02 does started 0.5 s later"
+    start_server "$PYTHON" "$BATS_TEST_DIRNAME/server.py" echo -p "$port"
     status=0
     wait "$CLIENT_PID" || status=$?
     CLIENT_PID=
@@ -52,8 +52,20 @@ connect: Connection refused; retrying in 200 ms" \
         "each refused try says so on stderr before it waits: 100 ms, then twice as long each time."
 }
 
-@test "-r 0 is a usage error" {
-    note "the client ran with -r 0"
-    run timeout 10 "$PROGRAM" -r 0 -p "$(closed_port)" -w 0
-    expect_status 2 "-r takes a number of tries from 1 to 10: refuse 0 as a usage error (number_option() does that)."
+@test "-r takes 1 to 10 tries: -r 1 tries once, without retrying; -r 0 and -r 11 are usage errors" {
+    local port
+    port=$(closed_port)
+    note "the client ran with -r 1 against port $port, where nothing listens"
+    run --separate-stderr timeout 10 "$PROGRAM" -r 1 -p "$port" -w 0
+    expect_option_known "$status" -r
+    output=$stderr
+    expect "connect: Connection refused" \
+        "-r 1 is one try in all: the refusal ends the program at once, as it does without -r, with perror(\"connect\") and no retrying line."
+    expect_status 1 "a refused connect ends the program with status 1, as any failed call does."
+    local value
+    for value in 0 11; do
+        note "the client ran with -r $value"
+        run timeout 10 "$PROGRAM" -r "$value" -p "$port" -w 0
+        expect_status 2 "-r takes a number of tries from 1 to 10: refuse $value as a usage error (number_option() does that)."
+    done
 }

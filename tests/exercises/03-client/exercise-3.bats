@@ -15,7 +15,7 @@ client_lines() {
 without_address() { sed -E 's/ from 127\.0\.0\.1:[0-9]+$//' <<<"$1"; }
 
 @test "each line of standard input gets its own reply, in order" {
-    start_server "$(server_binary 02-threaded-server)"
+    start_server "$PYTHON" "$BATS_TEST_DIRNAME/server.py" echo
     local lines_in=() wanted=() i word
     for ((i = 0; i < 20; i++)); do
         word=$(random_word $((3 + RANDOM % 10)))
@@ -23,7 +23,7 @@ without_address() { sed -E 's/ from 127\.0\.0\.1:[0-9]+$//' <<<"$1"; }
         wanted+=("[CONNECTION] Received \"$word\"")
         ((i != 9)) || lines_in+=("")
     done
-    note "the client ran with -i against the step 02 server; its standard input was 20 lines of random letters, and an empty line after the 10th: ${lines_in[*]}"
+    note "the client ran with -i against a server that replies as step 02 does; its standard input was 20 lines of random letters, and an empty line after the 10th: ${lines_in[*]}"
     client_lines "${lines_in[@]}"
     output=$(without_address "$output")
     expect "$(printf '%s\n' "${wanted[@]}")" \

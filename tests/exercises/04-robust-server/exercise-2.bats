@@ -16,31 +16,39 @@ $(indented "$(cat "$SERVER_ERR")")" \
 
 # fills_up_to MAX HINT ARGS...: with the server started with ARGS, exactly
 # MAX clients are served at once (or HINT); the next one waits, and is served
-# once one of them leaves.
+# once one of them leaves. The clients are "fillMAX" (start_clients).
 fills_up_to() {
-    local max=$1 hint=$2
+    local max=$1 hint=$2 name=fill$1
     shift 2
     start_with "$@"
     note "the server was started ${*:+with }${*:-without options}"
-    start_clients fill fill $((max + 3))
+    start_clients "$name" fill $((max + 3))
     note "clients connected one after another, each sending a word while all the earlier ones stayed connected, until one got no reply within 1 s"
-    await fill "[0-9]* clients served at once" 20
-    output=$(clients_said fill)
+    await "$name" "[0-9]* clients served at once" 20
+    output=$(clients_said "$name")
     expect "$max clients served at once; the next one got no reply within 1 s" "$hint"
-    tell fill leave
+    tell "$name" leave
     note "then the first client left"
-    await fill "after one left" 10
-    output=$(clients_said fill | tail -n 1)
+    await "$name" "after one left" 10
+    output=$(clients_said "$name" | tail -n 1)
     expect "after one left, the one waiting was served" \
         "a client that leaves counts itself out (count_clients(-1)), which wakes the main thread: keep that as it is."
 }
 
-@test "with -c MAX (MAX from 1 to 5), MAX clients are served at once; one more waits until one leaves" {
-    local max=$((1 + RANDOM % 5))
-    fills_up_to "$max" "main() waits with wait_for_clients_below() until fewer than the cap have a thread: give it the -c value instead of MAX_CLIENTS. With -c N, N clients are served, and client N + 1 waits." -c "$max"
+# end_fill MAX: the clients "fillMAX" leave, and the server stops.
+end_fill() {
+    local fd=${INPUTS[fill$1]}
+    exec {fd}>&-
+    unset "INPUTS[fill$1]"
+    kill "${RUNNING[fill$1]}" 2>/dev/null || true
+    stop_server
 }
 
-@test "without -c, the cap is still 512" {
+@test "with -c MAX (MAX from 1 to 5), MAX clients are served at once, one more waits until one leaves; without -c, 512" {
+    local max=$((1 + RANDOM % 5))
+    fills_up_to "$max" "main() waits with wait_for_clients_below() until fewer than the cap have a thread: give it the -c value instead of MAX_CLIENTS. With -c N, N clients are served, and client N + 1 waits." -c "$max"
+    end_fill "$max"
+    note "then those clients left, and the server was stopped"
     fills_up_to 512 "without -c, the cap stays MAX_CLIENTS (512): give the variable that value before getopt() reads the options."
 }
 

@@ -62,8 +62,11 @@ and woke up at most 3 times" \
     expect "still open after 2 s" "with -t 0 (or without -t), clients may stay silent as long as they like, as before: poll() then gets -1."
 }
 
-@test "-t with anything but a whole number from 0 to 3600 is a usage error" {
+@test "-t takes a whole number from 0 to 3600: -t 3600 starts the server, anything else is a usage error" {
     local value
+    start_with 3600
+    note "the server was started with -t 3600: it started"
+    stop_server
     for value in soon 3601 -1; do
         note "the server was started with -t $value"
         run timeout 5 "$PROGRAM" -p 0 -t "$value"

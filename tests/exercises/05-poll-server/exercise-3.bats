@@ -34,7 +34,7 @@ then: the end of the stream" \
         "log [INFO] Shutting down when the signal comes, once; then each client's Disconnected line when it leaves."
 }
 
-@test "a client connected at SIGTERM is still served, for 3 s at most; the server sleeps meanwhile" {
+@test "a client connected at SIGTERM is still served, for 3 s at most, the server sleeping meanwhile; with none, SIGINT stops it at once" {
     start_server "$PROGRAM"
     note "client I sent a word, read the reply, and stayed connected"
     note "the check sent SIGTERM to the server; 0.5 s later, I sent another word"
@@ -47,11 +47,9 @@ the server closed I 2.5 to 4.5 s after SIGTERM" \
     exits_within 2
     output=$SERVER_STATUS
     expect 0 "after a stop signal the server exits with status 0."
-}
 
-@test "with no client connected, SIGINT stops it at once, with status 0" {
     start_server "$PROGRAM"
-    note "no client was connected; the check sent SIGINT (Ctrl-C) to the server"
+    note "then the server was started again; with no client connected, the check sent SIGINT (Ctrl-C) to it"
     kill -INT "$SERVER_PID"
     exits_within 1
     output=$SERVER_STATUS
