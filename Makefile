@@ -15,7 +15,7 @@
 #   make handout DIR=D    a fresh one-commit repository for students in D:
 #                         no instructor/ (solutions, answers), no history
 #   make mutants          build broken variants of the steps; each must fail a test
-#   make bench            measure steps 01, 02, 04 and 05 side by side (bench/results.md)
+#   make bench            measure steps 01, 02, 04, 05 and 06 side by side (bench/results.md)
 #   make html             build the HTML notes into docs/html/
 #   make pdf              the whole book as one PDF, build/book.pdf (via Chromium)
 #   make diagrams         redraw docs/diagrams/*.svg from their sources
@@ -44,6 +44,20 @@ STEPS := $(notdir $(wildcard steps/[0-9][0-9]-*))
 STEP_TESTS := $(wildcard tests/[0-9][0-9]-*.bats)
 # Every step is one program: steps/NN-name/server.c (or client.c).
 SOURCES := $(wildcard steps/[0-9][0-9]-*/*.c)
+# Step 06 uses epoll, which only Linux has: elsewhere it is left out, and
+# said so once (SYSTEM= pretends to be another system, for the tests).
+SYSTEM ?= $(shell uname -s)
+ifneq ($(SYSTEM),Linux)
+LINUX_ONLY := $(wildcard steps/*-epoll-*/*.c)
+SOURCES := $(filter-out $(LINUX_ONLY),$(SOURCES))
+STEP_TESTS := $(filter-out $(patsubst steps/%/,tests/%.bats,$(dir $(LINUX_ONLY))),$(STEP_TESTS))
+LINUX_ONLY_STEPS := $(patsubst steps/%/,%,$(dir $(LINUX_ONLY)))
+ifneq ($(LINUX_ONLY_STEPS),)
+ifeq ($(filter-out all test check,$(or $(MAKECMDGOALS),all)),)
+$(info Skipping $(LINUX_ONLY_STEPS): it uses epoll, which only Linux has (this is $(SYSTEM)).)
+endif
+endif
+endif
 BINARIES := $(patsubst %.c,$(OUT)/%,$(SOURCES))
 
 .PHONY: all test check run clean deps lint sanitize-address sanitize-thread html pdf diagrams regions mutants bench grade handout
@@ -68,8 +82,10 @@ STEP_BINARY := $(STEP_SOURCE:.c=)
 EXERCISE_GOAL := $(filter exercise-%,$(MAKECMDGOALS))
 
 # An exercise builds the step itself, to explain a compile error.
-step-%: $(if $(EXERCISE_GOAL),,$(STEP_BINARY))
+step-%: $(if $(filter $(notdir $(STEP_DIR)),$(LINUX_ONLY_STEPS)),,$(if $(EXERCISE_GOAL),,$(STEP_BINARY)))
 	@test -n "$(STEP_DIR)" || { echo "No step $*. Steps: $(STEPS)" >&2; exit 2; }
+	@test -z "$(filter $(notdir $(STEP_DIR)),$(LINUX_ONLY_STEPS))" || \
+	    { echo "Step $* uses epoll, which only Linux has (this is $(SYSTEM))." >&2; exit 2; }
 
 # The client's own options, only when given: MESSAGE='Hi there' WAIT=0.
 CLIENT_OPTIONS = $(if $(MESSAGE),-m '$(MESSAGE)') $(if $(WAIT),-w $(WAIT))
