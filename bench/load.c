@@ -5,16 +5,27 @@
  * S-byte message, then closing. One thread drives them all with poll(), so
  * the generator itself never waits on one connection.
  *
+ * With -d D (milliseconds) in place of -n, each connection does round trips
+ * for D ms instead of a fixed number of them: every server then gets the
+ * same time to show its rate, however fast or slow it is.
+ *
  * Connects are paced: at most R connections may be waiting for their first
  * reply at a time (-r 0: no limit, a burst). A server that listens with a
  * small backlog (the article's 5) then never sees its accept queue overflow,
  * so servers are compared like with like; -r 0 shows what a burst does.
  *
- * Idle mode (-i I): one connection first does N round trips alone (the
- * baseline: alone_rate, alone_p50_us); then I connections each do one
- * round trip and stay open, and one more connection does N round trips:
+ * Idle mode (-i I): one connection first does N round trips (or D ms of
+ * them) alone (the baseline: alone_rate, alone_p50_us); then I connections
+ * each do one round trip and stay open, and one more connection does N
+ * round trips (or D ms of them):
  * the latency an active client sees while the server holds I idle ones,
  * measured seconds after its baseline, on the same server.
+ *
+ * Server CPU (-P pid): load reads the server's CPU-time clock (all its
+ * threads, clock_getcpuclockid) just before and just after each measured
+ * phase, and reports the server's CPU time per round trip of that phase
+ * (server_cpu_us; in idle mode also alone_server_cpu_us): in idle mode that
+ * leaves out what setting up the idle connections cost the server.
  *
  * Floor mode (-f): no server needed: forks a minimal blocking echo peer and
  * does N round trips over one connection, the least loopback can cost.
@@ -48,6 +59,7 @@ struct connection {
     int fd;
     enum state state;
     long rounds;           /* round trips completed */
+    int stopped_in_time;   /* -d: ended because its time was up */
     double connect_start;  /* when connect() was called */
     double sent_at;        /* when the current request went out */
 };
@@ -55,9 +67,10 @@ struct connection {
 struct options {
     const char *host;
     int port;
-    long connections, rounds, size, pacing, idle;
+    long connections, rounds, size, pacing, idle, duration_ms;
     double seconds;
     int floor;
+    long server_pid; /* -P: 0 if not given */
 };
 
 struct results {
@@ -85,8 +98,8 @@ static void die(const char *call)
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: load -p port [-H host] [-c connections] [-n round-trips] [-s size]\n"
-            "            [-r pacing] [-t seconds] [-i idle-connections]\n"
+            "usage: load -p port [-H host] [-c connections] [-n round-trips | -d milliseconds]\n"
+            "            [-s size] [-r pacing] [-t seconds] [-i idle-connections] [-P server-pid]\n"
             "       load -f [-n round-trips] [-s size]     (the loopback floor)\n");
     exit(2);
 }
@@ -161,9 +174,10 @@ static void finish(struct connection *c)
     c->state = DONE;
 }
 
-/* Moves one connection on after poll() said its socket is ready. */
+/* Moves one connection on after poll() said its socket is ready; it ends
+ * after rounds round trips, or at the first reply after stop_at (if not 0). */
 static void step(const struct options *options, struct connection *c, short revents,
-                 long rounds, struct results *results)
+                 long rounds, double stop_at, struct results *results)
 {
     if (c->state == CONNECTING) {
         int error = 0;
@@ -189,7 +203,8 @@ static void step(const struct options *options, struct connection *c, short reve
     if (c->rounds == 0 && (t - c->connect_start) * 1e3 > results->slowest_first_reply)
         results->slowest_first_reply = (t - c->connect_start) * 1e3;
     record(results, (t - c->sent_at) * 1e6);
-    if (++c->rounds >= rounds) {
+    c->stopped_in_time = stop_at > 0 && t >= stop_at;
+    if (++c->rounds >= rounds || c->stopped_in_time) {
         if (options->idle > 0 && rounds == 1)
             c->state = IDLE; /* idle mode: stay connected */
         else
@@ -200,12 +215,14 @@ static void step(const struct options *options, struct connection *c, short reve
 }
 
 /*
- * Drives count connections, each doing rounds round trips, until all are
- * done (or idle) or the time is up. Returns 1 if all completed.
+ * Drives count connections, each doing rounds round trips (or, with
+ * duration_ms, round trips for that long), until all are done (or idle) or
+ * the deadline has passed. Returns 1 if all completed.
  */
 static int drive(const struct options *options, struct connection *connections, long count,
-                 long rounds, struct results *results, double deadline)
+                 long rounds, double duration_ms, struct results *results, double deadline)
 {
+    double stop_at = duration_ms > 0 ? now() + duration_ms / 1e3 : 0;
     struct pollfd *watched = calloc((size_t)count, sizeof *watched);
     long *index = calloc((size_t)count, sizeof *index);
     if (watched == NULL || index == NULL)
@@ -246,13 +263,13 @@ static int drive(const struct options *options, struct connection *connections, 
             die("poll");
         for (nfds_t k = 0; ready > 0 && k < n; k++) {
             if (watched[k].revents != 0)
-                step(options, &connections[index[k]], watched[k].revents, rounds, results);
+                step(options, &connections[index[k]], watched[k].revents, rounds, stop_at, results);
         }
     }
     free(watched);
     free(index);
     for (long i = 0; i < count; i++) {
-        if (connections[i].rounds < rounds)
+        if (connections[i].rounds < rounds && !connections[i].stopped_in_time)
             return 0;
     }
     return 1;
@@ -270,6 +287,37 @@ static double percentile(struct results *results, double p)
         return 0;
     long i = (long)(p * (double)(results->count - 1));
     return results->latencies[i];
+}
+
+/* The server's CPU-time clock (-P), or -1 without -P. */
+static clockid_t server_clock(const struct options *options)
+{
+    clockid_t clock = -1;
+    if (options->server_pid == 0)
+        return clock;
+    int error = clock_getcpuclockid((pid_t)options->server_pid, &clock);
+    if (error != 0) { /* returns the error; errno is not set */
+        fprintf(stderr, "clock_getcpuclockid: %s\n", strerror(error));
+        exit(1);
+    }
+    return clock;
+}
+
+/* The CPU time (seconds) the server has used so far; 0 without -P. */
+static double server_cpu(clockid_t clock)
+{
+    struct timespec t;
+    if (clock == (clockid_t)-1)
+        return 0;
+    if (clock_gettime(clock, &t) == -1)
+        die("clock_gettime (server CPU time)"); /* the server has ended */
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Microseconds of server CPU time per round trip. */
+static double per_round_trip(double cpu_seconds, long round_trips)
+{
+    return round_trips > 0 ? cpu_seconds * 1e6 / (double)round_trips : 0;
 }
 
 static void raise_descriptor_limit(void)
@@ -316,22 +364,26 @@ int main(int argc, char **argv)
     struct options options = {.host = "127.0.0.1", .connections = 1, .rounds = 1000,
                               .size = 64, .pacing = 4, .seconds = 60};
     int option;
-    while ((option = getopt(argc, argv, "H:p:c:n:s:r:t:i:f")) != -1) {
+    while ((option = getopt(argc, argv, "H:p:c:n:d:s:r:t:i:fP:")) != -1) {
         switch (option) {
         case 'H': options.host = optarg; break;
         case 'p': options.port = (int)number(optarg, 1, 65535); break;
         case 'c': options.connections = number(optarg, 1, 100000); break;
         case 'n': options.rounds = number(optarg, 1, 100000000); break;
+        case 'd': options.duration_ms = number(optarg, 1, 3600000); break;
         case 's': options.size = number(optarg, 1, 1000); break;
         case 'r': options.pacing = number(optarg, 0, 100000); break;
         case 't': options.seconds = (double)number(optarg, 1, 3600); break;
         case 'i': options.idle = number(optarg, 1, 100000); break;
         case 'f': options.floor = 1; break;
+        case 'P': options.server_pid = number(optarg, 1, 2147483647L); break;
         default: usage();
         }
     }
     if (optind < argc || (options.port == 0 && !options.floor))
         usage();
+    if (options.duration_ms > 0)
+        options.rounds = 100000000; /* the time, not a count, ends the round trips */
 
     struct sigaction ignore = {.sa_handler = SIG_IGN};
     sigaction(SIGPIPE, &ignore, NULL);
@@ -345,41 +397,47 @@ int main(int argc, char **argv)
     if (options.floor)
         options.connections = 1;
 
+    clockid_t clock = server_clock(&options);
     struct results results = {0};
     double deadline = now() + options.seconds;
     double started = now();
+    double cpu_started = server_cpu(clock);
     int complete = 1;
     long held = 0;
-    double alone_rate = 0, alone_p50 = 0;
+    double alone_rate = 0, alone_p50 = 0, alone_cpu = 0;
     struct connection *idle = NULL;
     if (options.idle > 0) {
         struct options active = options;
         active.idle = 0;
         struct connection baseline = {0};
-        complete = drive(&active, &baseline, 1, options.rounds, &results, deadline);
+        complete = drive(&active, &baseline, 1, options.rounds, options.duration_ms, &results, deadline);
         alone_rate = (double)results.count / (now() - started);
+        alone_cpu = per_round_trip(server_cpu(clock) - cpu_started, results.count);
         qsort(results.latencies, (size_t)results.count, sizeof(double), compare);
         alone_p50 = percentile(&results, 0.50);
         results.count = 0;
         idle = calloc((size_t)options.idle, sizeof *idle);
         if (idle == NULL)
             die("calloc");
-        complete &= drive(&options, idle, options.idle, 1, &results, deadline);
+        complete &= drive(&options, idle, options.idle, 1, 0, &results, deadline);
         for (long i = 0; i < options.idle; i++)
             held += idle[i].state == IDLE;
         results.count = 0; /* only the active client's round trips count */
         results.slowest_first_reply = 0;
         started = now();
+        cpu_started = server_cpu(clock);
         struct connection one = {0};
-        complete &= drive(&active, &one, 1, options.rounds, &results, deadline);
+        complete &= drive(&active, &one, 1, options.rounds, options.duration_ms, &results, deadline);
     } else {
         struct connection *connections = calloc((size_t)options.connections, sizeof *connections);
         if (connections == NULL)
             die("calloc");
-        complete = drive(&options, connections, options.connections, options.rounds, &results, deadline);
+        complete = drive(&options, connections, options.connections, options.rounds, options.duration_ms,
+                         &results, deadline);
         free(connections);
     }
     double elapsed = now() - started;
+    double cpu = server_cpu(clock) - cpu_started;
 
     qsort(results.latencies, (size_t)results.count, sizeof(double), compare);
     printf("round_trips=%ld seconds=%.3f rate=%.0f p50_us=%.1f p99_us=%.1f "
@@ -389,6 +447,11 @@ int main(int argc, char **argv)
            held, complete);
     if (idle != NULL)
         printf(" alone_rate=%.0f alone_p50_us=%.1f", alone_rate, alone_p50);
+    if (options.server_pid != 0) {
+        printf(" server_cpu_us=%.2f", per_round_trip(cpu, results.count));
+        if (idle != NULL)
+            printf(" alone_server_cpu_us=%.2f", alone_cpu);
+    }
     printf("\n");
     fflush(stdout);
     if (idle != NULL) {
@@ -400,5 +463,8 @@ int main(int argc, char **argv)
     }
     if (floor_peer > 0)
         waitpid(floor_peer, NULL, 0);
+    free(idle);
+    free(results.latencies);
+    free(message);
     return complete ? 0 : 1;
 }
