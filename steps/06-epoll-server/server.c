@@ -350,7 +350,9 @@ struct server {
  *
  * No EPOLLRDHUP (peer shut down its sending side): level-triggered, the end
  * of stream already makes the socket readable, and recv() returning 0 says
- * so. It helps edge-triggered code, which would otherwise miss it.
+ * so. It helps edge-triggered code that stops reading before recv()
+ * returns 0: without it, such code would miss an end that came with the
+ * last data.
  * EPOLLHUP and EPOLLERR need no asking: epoll_wait() always reports them.
  */
 static int watch(int epoll, int op, int fd, uint32_t events)
@@ -419,8 +421,9 @@ static void add_client(struct server *server, int fd, const char *peer)
  * once every descriptor for that socket is closed. After a dup(), or a fork()
  * whose child keeps a copy, close() leaves the entry, and epoll_wait() goes
  * on reporting a number that we closed, and may have given to a new client
- * since: the classic bug. Nor can it be removed any more: EPOLL_CTL_DEL fails
- * with the closed number (EBADF), and with the copy's (ENOENT). So
+ * since: the classic bug. Nor can that entry be removed any more:
+ * EPOLL_CTL_DEL with the closed number fails (EBADF), or removes the entry of
+ * whatever has that number now; with the copy's, it fails (ENOENT). So
  * EPOLL_CTL_DEL first, then close(): right in every case.
  */
 static void remove_client(struct server *server, int fd)
@@ -644,7 +647,8 @@ static void serve(struct server *server, int listener)
         /* Each event is about a descriptor still open: handling a client
          * closes no other one, and one epoll_wait() reports each registered
          * descriptor once at most. So a descriptor closed earlier in this
-         * batch, and perhaps accepted again since, has no event left in it. */
+         * batch, and perhaps accepted again since, has no later event in this
+         * batch. */
         for (int i = 0; i < count; i++) {
             int fd = (int)ready[i].data.u64;
             if (fd == stop_pipe[0])
