@@ -98,7 +98,7 @@ start_session_server() {
     printf '$ %s\n' "$command" >"$SERVER_LOG"
     cd "$BOOK_COPY"
     set -m
-    PORT=0 bash -c "$command" >>"$SERVER_LOG" 2>&1 3>&- &
+    PORT=0 env --default-signal=INT bash -c "$command" >>"$SERVER_LOG" 2>&1 3>&- &
     SERVER_PID=$!
     set +m
     cd - >/dev/null

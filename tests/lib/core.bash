@@ -64,8 +64,10 @@ start_server() {
     # Job control (set -m) puts the server in its own process group, as a
     # terminal would, and keeps SIGINT at its default: without it, bash starts
     # background commands with SIGINT ignored, and Ctrl-C could not be tested.
+    # But a shell cannot undo an ignore it inherited (a suite started in the
+    # background, as "cmd &" does, inherits SIGINT ignored): env resets it.
     set -m
-    "$@" "${port_option[@]}" >"$SERVER_LOG" 2>"$SERVER_ERR" 3>&- &
+    env --default-signal=INT "$@" "${port_option[@]}" >"$SERVER_LOG" 2>"$SERVER_ERR" 3>&- &
     SERVER_PID=$!
     set +m
     wait_for_log '^\[INFO\] Listening on .*:[0-9]+$'
