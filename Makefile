@@ -15,10 +15,12 @@
 #   make handout DIR=D    a fresh one-commit repository for students in D:
 #                         no instructor/ (solutions, answers), no history
 #   make mutants          build broken variants of the steps; each must fail a test
-#   make bench            measure steps 01, 02, 04, 05 and 06 side by side (bench/results.md)
+#   make bench            measure steps 01, 02, 04, 05, 06 and 07 side by side (bench/results.md)
 #   make html             build the HTML notes into docs/html/
 #   make pdf              the whole book as one PDF, build/book.pdf (via Chromium)
 #   make diagrams         redraw docs/diagrams/*.svg from their sources
+#   make fuzz             libFuzzer on step 07's frame reader and handshake parser
+#                         (clang; FUZZ_SECONDS each, 60 by default)
 #   make regions          refresh the code copies in the chapters from the sources
 #   make clean
 
@@ -60,7 +62,7 @@ endif
 endif
 BINARIES := $(patsubst %.c,$(OUT)/%,$(SOURCES))
 
-.PHONY: all test check run clean deps lint sanitize-address sanitize-thread html pdf diagrams regions mutants bench grade handout
+.PHONY: all test check run clean deps lint sanitize-address sanitize-thread html pdf diagrams regions mutants bench grade handout fuzz fuzz-short
 .DEFAULT_GOAL := all
 
 all: $(BINARIES)
@@ -165,12 +167,22 @@ export ASAN_OPTIONS := detect_leaks=1
 export UBSAN_OPTIONS := halt_on_error=1:print_stacktrace=1
 export TSAN_OPTIONS := halt_on_error=1
 
-check: deps sanitize-address sanitize-thread lint mutants
+check: deps sanitize-address sanitize-thread lint mutants fuzz-short
+
+# make fuzz: libFuzzer targets (tests/fuzz/) include step 07's server.c and
+# feed its frame reader and handshake parser; they build into build/fuzz/.
+FUZZ_SECONDS ?= 60
+fuzz:
+	tests/fuzz/run $(FUZZ_SECONDS)
+
+# A short bounded run inside make check.
+fuzz-short:
+	tests/fuzz/run 20
 
 sanitize-address:
 	$(MAKE) --no-print-directory OUT=build/asan \
 	    CFLAGS='$(SANITIZER_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all'
-	SANITIZER=address STEPS_ROOT=build/asan/steps $(BATS) $(STEP_TESTS)
+	SANITIZER=address STEPS_ROOT=build/asan/steps $(BATS) $(STEP_TESTS) $(wildcard tests/websocket-clients.bats)
 
 sanitize-thread:
 	$(MAKE) --no-print-directory OUT=build/tsan CFLAGS='$(SANITIZER_CFLAGS) -fsanitize=thread'

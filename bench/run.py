@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""make bench: measures steps 01, 02, 04, 05 and 06 side by side, on 127.0.0.1.
+"""make bench: measures steps 01, 02, 04, 05, 06 and 07 side by side, on 127.0.0.1.
 
 Every point runs RUNS times; the servers take turns within each run
 (interleaved, in an order that rotates from run to run), so a slow moment of
@@ -23,8 +23,16 @@ O(ready). There the active client does round trips for a fixed time
 hundreds of times. Idle 0 is the baseline load measures just before it
 opens the idle connections. Drawn in bench/idle-curve.svg.
 
-The targets of issue 10 (step 06 against step 05) are computed from the
-same runs and printed below the table, each met or missed.
+Step 07 speaks WebSocket, not plain TCP: load -W does the opening
+handshake on each connection (it counts as part of the connect), sends each
+message as a masked text frame and waits for the whole echoed frame, then
+does the closing handshake. It is measured at 1 and 128 connections, in the
+same rows as step 05 (the poll() loop it is built on), with the same
+messages and the same number of round trips.
+
+The targets of issue 10 (step 06 against step 05) and issue 11 (step 07
+against step 05) are computed from the same runs and printed below the
+table, each met or missed.
 
 Besides the steps it measures a yardstick, bench/minimal-threaded.c: the
 least a thread-per-client server of this protocol can do, built by this
@@ -65,18 +73,23 @@ SERVERS = {  # key: (name in the table, program, expected status)
     "04": ("step 04", os.path.join(REPO, "steps/04-robust-server/server"), CLEAN),
     "05": ("step 05", os.path.join(REPO, "steps/05-poll-server/server"), CLEAN),
     "06": ("step 06", os.path.join(REPO, "steps/06-epoll-server/server"), CLEAN),
+    "07": ("step 07", os.path.join(REPO, "steps/07-websocket-server/server"), CLEAN),
     "min": ("yardstick", None, KILLED),  # bench/minimal-threaded.c, built in main()
 }
 ALL = ["01", "02", "04", "05", "06", "min"]
+ORDER = ["01", "02", "04", "05", "06", "07", "min"]  # how the servers are listed
+# What load needs besides a row's options, per server: step 07 speaks WebSocket.
+LOAD_MODE = {"07": ["-W"]}
 # (label, servers, load options): each row of the table. Connects are paced
 # (-r 4, load's default) so that the article's backlog of 5 never overflows,
 # except in the row that shows what a burst does. 128 connections do 1,000
 # round trips each: with 200, a run lasted about 0.2 s, too short to tell
-# apart servers 5% apart.
+# apart servers 5% apart. Step 07 (WebSocket) only where issue 11 asks: at
+# 1 and 128 connections.
 ACTIVE_ROWS = [
-    ("1 connection", ALL, ["-c", "1", "-n", "20000"]),
+    ("1 connection", [*ALL, "07"], ["-c", "1", "-n", "20000"]),
     ("16 connections", ALL, ["-c", "16", "-n", "1000"]),
-    ("128 connections", ["02", "04", "05", "06", "min"], ["-c", "128", "-n", "1000"]),
+    ("128 connections", ["02", "04", "05", "06", "07", "min"], ["-c", "128", "-n", "1000"]),
     ("128, all at once", ["02", "05", "06"], ["-c", "128", "-n", "200", "-r", "0", "-t", "3"]),
 ]
 CURVE = ["02", "05", "06"]  # the servers of the idle curve
@@ -198,7 +211,7 @@ def run_active(key, options):
     the other programs on the machine disturb far less than the clock."""
     server, port = start_server(key)
     try:
-        result = subprocess.run([LOAD, "-p", port, *options], stdin=subprocess.DEVNULL,
+        result = subprocess.run([LOAD, "-p", port, *LOAD_MODE.get(key, []), *options], stdin=subprocess.DEVNULL,
                                 capture_output=True, text=True, timeout=120)
         figures = figures_of(result.stdout, SERVERS[key][0])
     finally:
@@ -223,7 +236,8 @@ def run_idle(key, options):
     closes; meanwhile we read the server's memory."""
     server, port = start_server(key)
     rss_before = resident_kib(server.pid) / 1024
-    load = subprocess.Popen([LOAD, "-p", port, "-r", IDLE_PACING[key], "-P", str(server.pid), *options],
+    load = subprocess.Popen([LOAD, "-p", port, *LOAD_MODE.get(key, []), "-r", IDLE_PACING[key],
+                             "-P", str(server.pid), *options],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         figures = figures_of(read_line(load.stdout, 60), SERVERS[key][0])
@@ -301,6 +315,7 @@ COMPARISONS = [
     *[("step 05 ÷ step 02", row, (row, "05"), (row, "02")) for row in (ONE, SIXTEEN, MANY)],
     *[("step 06 ÷ step 05", row, (row, "06"), (row, "05"))
       for row in (ONE, SIXTEEN, MANY, BURST, IDLE, *CURVE_ROWS)],
+    *[("step 07 ÷ step 05: WebSocket over plain TCP", row, (row, "07"), (row, "05")) for row in (ONE, MANY)],
     ("step 01 ÷ step 02", SIXTEEN, (SIXTEEN, "01"), (SIXTEEN, "02")),
     ("step 02 ÷ ping-pong floor", ONE, (ONE, "02"), ("floor", "floor")),
     *[(f"{SERVERS[key][0]}'s active client: with 500 idle ÷ alone, just before", IDLE,
@@ -314,7 +329,9 @@ def table(samples, runs, load_before, load_after):
     lines = [
         f"Medians of {runs} interleaved runs on 127.0.0.1. \"vs best\": the ratio to the best server in the"
         " same row. \"server CPU\": the server's CPU time per round trip. \"done\": all round trips done"
-        " within the time limit. The yardstick is bench/minimal-threaded.c.",
+        " within the time limit. The yardstick is bench/minimal-threaded.c. Step 07 speaks WebSocket"
+        " (load -W): each connection starts with the opening handshake, which counts in its first reply,"
+        " and each round trip is a masked text frame and its echo, the same 64-byte message.",
         "",
         "| load | server | round trips/s | vs best | p50 latency | p99 latency | slowest first reply "
         "| server CPU | done |",
@@ -361,7 +378,7 @@ def table(samples, runs, load_before, load_after):
         "",
         "How each server ended on SIGTERM (by PID, after every measurement): " + "; ".join(
             f"{SERVERS[key][0]}: " + ", ".join(f"{outcome} ×{count}" for outcome, count in outcomes.items())
-            for key, outcomes in sorted(stop_outcomes.items(), key=lambda item: ALL.index(item[0]))) + ".",
+            for key, outcomes in sorted(stop_outcomes.items(), key=lambda item: ORDER.index(item[0]))) + ".",
         "",
         f"Load average of the machine ({os.cpu_count()} cores), 1 minute: {load_before:.2f} before, "
         f"{load_after:.2f} after the run (the bench itself included).",
@@ -400,11 +417,12 @@ def targets(samples):
     faster = run_ratios(samples, (MANY_IDLE, "06"), (MANY_IDLE, "05"), "rate")
     as_fast = run_ratios(samples, (MANY, "06"), (MANY, "05"), "rate")
     rss = sorted(sample["rss_mib"] for sample in samples[(MANY_IDLE, "06")])
-    complete = all(sample.get("complete") == 1 for row in (MANY_IDLE, MANY)
-                   for key in ("05", "06") for sample in samples[(row, key)])
+    complete = all(sample.get("complete") == 1 for row, key in
+                   [(MANY_IDLE, "05"), (MANY_IDLE, "06"), (MANY, "05"), (MANY, "06"), (ONE, "05"), (ONE, "07"),
+                    (MANY, "07")] for sample in samples[(row, key)])
     return [
-        "", "Targets (issue 10), step 06 against step 05 in the same runs: the median over the runs"
-        " (the range of the runs).", "",
+        "", "Targets (issues 10 and 11), steps 06 and 07 against step 05 in the same runs: the median over"
+        " the runs (the range of the runs).", "",
         "| target | measured | verdict |", "|---|---|---|",
         f"| 10,000 idle + 1 active: step 06's active client p99 under 1 ms "
         f"| {statistics.median(p99):,.0f} µs ({p99[0]:,.0f}–{p99[-1]:,.0f} µs) "
@@ -418,9 +436,22 @@ def targets(samples):
         f"| 10,000 idle connections: step 06 under 8 MiB resident (the whole server) "
         f"| {statistics.median(rss):.1f} MiB ({rss[0]:.1f}–{rss[-1]:.1f} MiB) "
         f"| {verdict(statistics.median(rss) < 8)} |",
+        *websocket_targets(samples, verdict),
         *([] if complete else ["", "Some of these runs did not complete all their round trips (see "
                                "\"done\" above): their figures cover what was done."]),
     ]
+
+
+def websocket_targets(samples, verdict):
+    """Issue 11's target: step 07's WebSocket echo at least 0.8x step 05's
+    plain TCP round trips/s, at 1 and at 128 connections."""
+    lines = []
+    for row in (ONE, MANY):
+        ratios = run_ratios(samples, (row, "07"), (row, "05"), "rate")
+        lines.append(f"| {row}: step 07 (WebSocket echo) ≥ 0.8× step 05's round trips/s "
+                     f"| {paired(samples, (row, '07'), (row, '05'))} "
+                     f"| {verdict(bool(ratios) and statistics.median(ratios) >= 0.8)} |")
+    return lines
 
 
 def nice_step(rough):
@@ -429,16 +460,17 @@ def nice_step(rough):
     return next(power * m for m in (1, 2, 5, 10) if power * m >= rough)
 
 
-COLOURS = {"01": "#c0392b", "02": "#2874a6", "04": "#b9770e", "05": "#239b56", "06": "#7d3c98"}
+COLOURS = {"01": "#c0392b", "02": "#2874a6", "04": "#b9770e", "05": "#239b56", "06": "#7d3c98",
+           "07": "#148f9c"}
 NAMES = {"01": "step 01, blocking", "02": "step 02, threads", "04": "step 04, robust threads",
-         "05": "step 05, poll()", "06": "step 06, epoll"}
+         "05": "step 05, poll()", "06": "step 06, epoll", "07": "step 07, WebSocket"}
 PLOT_WIDTH = 700  # the width of a bar panel's axes, in pixels
 
 
 def bar_panel(samples, field, title, unit, top_y):
     """One grouped bar chart, 1, 16 and 128 connections, its top at top_y."""
     rows = [(label, [key for key in keys if key != "min"]) for label, keys, _ in ACTIVE_ROWS[:3]]
-    left, height, bar, gap = 70, 210, 34, 40
+    left, height, bar, gap = 70, 210, 30, 40
     bottom = top_y + height
     top = max(median(samples[(label, key)], field) for label, keys in rows for key in keys)
     step = nice_step(top / 4)
@@ -475,7 +507,8 @@ def chart(samples):
     legend_x = width - 175
     parts += legend(COLOURS, legend_x, 40)
     parts.append(f'<text x="{legend_x}" y="{50 + 18 * len(COLOURS) + 10}">127.0.0.1, {os.cpu_count()} cores;</text>')
-    parts.append(f'<text x="{legend_x}" y="{50 + 18 * len(COLOURS) + 28}">step 01 not run at 128</text>')
+    parts.append(f'<text x="{legend_x}" y="{50 + 18 * len(COLOURS) + 28}">step 01 not run at 128,</text>')
+    parts.append(f'<text x="{legend_x}" y="{50 + 18 * len(COLOURS) + 46}">step 07 not at 16</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 

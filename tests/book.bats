@@ -275,6 +275,7 @@ check_own_port_sessions() {
 @test "book: 05's two clients, at the same time" { check_overlapping_session 05-server 05-client; }
 @test "book: 06's build session" { check_transcript 06-build; }
 @test "book: 06's two clients, at the same time" { check_overlapping_session 06-server 06-client; }
+@test "book: 07's build session" { check_transcript 07-build; }
 
 @test "book: every code copy matches its source, every region and marker is used" {
     run book check
@@ -365,7 +366,7 @@ check_own_port_sessions() {
     assert_output ""
     local page
     for page in index 00-introduction 01-blocking-server 02-threaded-server 03-client \
-        04-robust-server 05-poll-server 06-epoll-server measuring; do
+        04-robust-server 05-poll-server 06-epoll-server 07-websocket-server measuring; do
         [[ -s $HTML/$page.html ]] || fail "no page $page.html"
     done
 }
