@@ -306,7 +306,7 @@ static void raise_descriptor_limit(void)
 /*
  * SHA-1 (RFC 3174), needed for one thing only: the handshake's accept key.
  * (SHA-1 is broken for signatures; here it only proves that the server
- * read the request, so that no cache or confused server answers by mistake.)
+ * read the request, and no security rests on it: RFC 6455 section 10.8.)
  *
  * The message is cut into 64-byte blocks; each block is mixed into five
  * 32-bit words (the state) in 80 rounds. The last block is padded with a
@@ -486,8 +486,8 @@ static long base64_decode(const char *text, size_t size, unsigned char *out)
 // [accept-key]
 /*
  * The server proves it understood the handshake (RFC 6455 section 4.2.2):
- * Sec-WebSocket-Accept = base64(SHA-1(key + this GUID)). The GUID is fixed
- * by the RFC; no other protocol would know it.
+ * Sec-WebSocket-Accept = base64(SHA-1(key + this GUID)). The GUID, fixed by
+ * the RFC, is unlikely to be known to other servers (section 1.3).
  */
 #define WEBSOCKET_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define KEY_SIZE 24        /* base64 of 16 bytes: 22 characters and "==" */
@@ -673,7 +673,7 @@ static void parse_header_line(const char *line, size_t size, struct handshake *h
     const char *colon = memchr(line, ':', size);
     if (colon == NULL || !is_token(line, (size_t)(colon - line))) {
         /* Also a line folded onto the one before (starting with a blank),
-         * which RFC 7230 section 3.2.4 says to reject. */
+         * which RFC 7230 section 3.2.4 lets a server reject with 400. */
         refuse(hs, 400, "malformed header line");
         return;
     }
@@ -699,9 +699,9 @@ static void parse_header_line(const char *line, size_t size, struct handshake *h
 
 // [handshake]
 /*
- * Decides the answer to a parsed request (RFC 6455 section 4.2.1, in
- * order): an HTTP error, the page (200) for a plain GET /, or 101 to switch
- * to WebSocket. The first rule broken decides (refuse() keeps the first).
+ * Decides the answer to a parsed request (RFC 6455 section 4.2.1, the
+ * version before the key): an HTTP error, the page (200) for a plain GET /,
+ * or 101. The first rule broken decides (refuse() keeps the first).
  */
 static void decide_answer(struct handshake *hs)
 {
@@ -1179,7 +1179,7 @@ static int fail_connection(struct connection *client, unsigned code, const char 
 /*
  * The client sent a close frame (section 5.5.1): its payload is empty, or
  * a 2-byte code and a UTF-8 reason. We answer with the same code (section
- * 7.4.1 leaves the choice; echoing is usual), or with an empty close.
+ * 5.5.1: an endpoint "typically echos" it), or with an empty close.
  */
 static int on_close_frame(struct connection *client, const unsigned char *payload, size_t size)
 {
