@@ -14,31 +14,17 @@
 bats_require_minimum_version 1.5.0
 load helpers
 load server_cases
+load event_loop_cases
 
 setup() { SERVER=$(server_binary 06-epoll-server); }
 
-# python_peer SCRIPT ARGS...: runs a Python test client given inline. The
-# common part: tests/lib/sockets.py's helpers; answer(), which tells what a
-# socket got within a time: a reply line, "closed" (end of stream or reset),
-# or "nothing"; the server's epoll interest list, as epoll_entries(pid) and
-# interest_list(pid), with watched_for(events) to name the events;
-# listener_fd(pid, port); cpu_ns(pid), the CPU time the server has used, in
-# nanoseconds; and wait_for(condition, seconds).
-python_peer() {
-    local script=$1
-    shift
-    PYTHONPATH=$TESTS_DIR/lib${PYTHONPATH:+:$PYTHONPATH} "$PYTHON" -c "$(cat <<'EOF'
-import os, socket, statistics, sys, time
-from sockets import (connect, cpu_seconds, line_or_why, local_address, receive_line,
-                     reset, send_at_once)
-
-def answer(sock, seconds):
-    try:
-        _, end = receive_line(sock, seconds)
-    except ConnectionResetError:
-        return "closed"
-    return {"line": "reply", "closed": "closed", "open": "nothing"}[end]
-
+# python_peer_helpers: the Python step 06's tests add to python_peer's: the
+# server's epoll interest list, as epoll_entries(pid) and interest_list(pid),
+# with watched_for(events) to name the events; listener_fd(pid, port);
+# cpu_ns(pid), the CPU time the server has used, in nanoseconds; and
+# wait_for(condition, seconds).
+python_peer_helpers() {
+    cat <<'EOF'
 def epoll_entries(pid):
     """The server's one epoll instance's interest list, as Linux lists it in
     /proc/PID/fdinfo: (descriptor, events, data) for each entry."""
@@ -97,7 +83,6 @@ def wait_for(condition, seconds):
         time.sleep(0.02)
     return True
 EOF
-)"$'\n'"$script" "$@"
 }
 
 # --- What every server step does ------------------------------------------------
@@ -122,13 +107,7 @@ EOF
 @test "06: replies with one escaped line per chunk and logs the session" { check_reply_and_log; }
 @test "06: escapes every byte value in replies; its log has no raw control byte" { check_escapes_every_byte; }
 @test "06: answers every byte of a 1 MiB flood (partial sends completed)" { check_flood_fully_answered; }
-@test "06: a slow reader still gets every byte of 3 MiB of replies (partial sends resumed)" {
-    # A small receive buffer and a late start: the server's replies pile up,
-    # and its non-blocking sends take them in pieces.
-    start_server "$SERVER"
-    run -0 peer flood 3145728 4096 0.5
-    assert_output "sent 3145728 bytes, the replies echoed 3145728 bytes"
-}
+@test "06: a slow reader still gets every byte of 3 MiB of replies (partial sends resumed)" { check_slow_reader_gets_every_byte; }
 @test "06: serves the next client after one resets mid-reply" { check_serves_after reset-after-send; }
 @test "06: serves the next client after one floods without reading" { check_serves_after flood-without-reading 0.5; }
 @test "06: serves the next client after one disconnects at once" { check_serves_after connect-and-close; }
@@ -138,21 +117,7 @@ EOF
 @test "06: SIGINT stops it with a log line and status 0" { check_stops_on INT; }
 @test "06: SIGTERM stops it with a log line and status 0" { check_stops_on TERM; }
 @test "06: SIGTERM stops it while a client is connected" { check_stops_with_idle_client TERM; }
-@test "06: listens on the IPv6 loopback ::1, and logs IPv6 addresses as [IP]:PORT" {
-    ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/128' || skip "::1 is not configured on this machine"
-    start_server "$SERVER" -H ::1
-    run head -n 1 "$SERVER_LOG"
-    assert_output "[INFO] Listening on [::1]:$PORT"
-    run -0 python_peer '
-sock = socket.create_connection(("::1", int(sys.argv[1])), timeout=5)
-print("local [%s]:%d" % sock.getsockname()[:2])
-sock.sendall(b"Hello world!")
-sock.settimeout(5)
-print(sock.recv(1024).decode().rstrip("\n"))
-' "$PORT"
-    local peer_address=${lines[0]#local }
-    assert_line --index 1 "[CONNECTION] Received \"Hello world!\" from $peer_address"
-}
+@test "06: listens on the IPv6 loopback ::1, and logs IPv6 addresses as [IP]:PORT" { check_listens_on_ipv6_loopback; }
 @test "06: usage errors exit 2 with a reason and the usage" { check_usage_errors; }
 @test "06: failing system calls exit 1 naming the call" { check_system_call_errors; }
 
@@ -161,40 +126,9 @@ print(sock.recv(1024).decode().rstrip("\n"))
 @test "06: a second client is served while the first stays connected" { check_second_client_served_at_once; }
 @test "06: serves 1,000 clients at the same time with one thread" { check_clients_at_once 1000 0; }
 
-@test "06: a client that never reads does not stall the others, and is dropped past 1 MiB" {
-    start_server "$SERVER"
-    run -0 peer stalled-reader 20
-    assert_output "while a client flooded without reading: 20 of 20 replies came within 1 s
-the flooder was dropped"
-    run grep -cE '^\[CONNECTION\] Dropped 127\.0\.0\.1:[0-9]+: more than 1048576 bytes of replies unread$' "$SERVER_LOG"
-    assert_output 1
-}
-
-@test "06: a half-open client (finished sending, never reads) is cleaned up" {
-    start_server_warm "$SERVER"
-    local descriptors release=$BATS_TEST_TMPDIR/release out=$BATS_TEST_TMPDIR/half-open
-    descriptors=$(open_descriptors)
-    mkfifo "$release"
-    peer half-open <"$release" >"$out" 3>&- &
-    local client=$!
-    exec 4>"$release"
-    wait_until 5 grep -q half-closed "$out"
-    wait_for_log 'Disconnected from'
-    wait_until 5 descriptors_are "$descriptors" ||
-        fail "expected $descriptors open descriptors while the half-open client waits, got $(open_descriptors)"
-    exec 4>&-
-    wait "$client"
-}
-
-@test "06: no descriptor leaks after 10,000 connections" {
-    start_server_warm "$SERVER"
-    local descriptors
-    descriptors=$(open_descriptors)
-    run -0 peer many 10000
-    assert_output "10000 clients came and went"
-    wait_until 5 descriptors_are "$descriptors" ||
-        fail "expected $descriptors open descriptors after 10,000 clients, got $(open_descriptors)"
-}
+@test "06: a client that never reads does not stall the others, and is dropped past 1 MiB" { check_stalled_reader_dropped; }
+@test "06: a half-open client (finished sending, never reads) is cleaned up" { check_half_open_cleaned_up; }
+@test "06: no descriptor leaks after 10,000 connections" { check_no_leak_after_many; }
 
 # --- What epoll changes -------------------------------------------------------------
 
@@ -383,47 +317,13 @@ the talkers gone too: 2"
 # --- Out of descriptors: the loop neither sleeps nor spins -------------------------
 
 @test "06: out of descriptors, it stops accepting, neither sleeping nor spinning; a newcomer waits until a client leaves" {
-    command -v prlimit >/dev/null || fail "prlimit is missing (Debian package util-linux)"
-    # 32 descriptors: the server's own, and room for a few clients.
-    start_server prlimit --nofile=32 "$SERVER"
-    run -0 python_peer '
-port, pid = int(sys.argv[1]), int(sys.argv[2])
-clients = []
-while True:  # fill the table: each client is served and stays
-    sock = connect(port)
-    sock.sendall(b"fill")
-    if answer(sock, 1.0) != "reply" or len(clients) == 100:
-        newcomer = sock
-        break
-    clients.append(sock)
-print("the table filled up: the next newcomer waits (no reply within 1 s)"
-      if len(clients) < 100 else "the table never filled up")
+    # Step 05's test, and the listener's entry in the interest list.
+    check_newcomer_waits_for_a_descriptor '
 listener = listener_fd(pid, port)
 watched = interest_list(pid).get(listener)
 print("while it waits, the listener is in the interest list, watched for",
       "nothing" if watched == 0x18 else watched)
-
-# A client we have is served at once: no 100 ms pauses, as a sleep would make.
-times = []
-for i in range(50):
-    started = time.monotonic()
-    clients[0].sendall(b"trip %d" % i)
-    if answer(clients[0], 2.0) != "reply":
-        break
-    times.append(time.monotonic() - started)
-median = statistics.median(times) if times else 0
-print(f"while it waits: {len(times)} of 50 round trips of a connected client,",
-      "median under 50 ms" if median < 0.050 else f"median {median * 1000:.0f} ms")
-
-# And the server does not spin on the listener that it cannot serve.
-before = cpu_seconds(pid)
-time.sleep(1)
-used = cpu_seconds(pid) - before
-print("while it waits: the server used",
-      "under 0.1 s of CPU in 1 s" if used < 0.1 else f"{used:.2f} s of CPU in 1 s")
-
-clients.pop().close()
-print("after a client left, the newcomer that waited got:", answer(newcomer, 2.0))
+' "while it waits, the listener is in the interest list, watched for nothing" '
 # The newcomer took the descriptor that came free, and the next accept() said
 # EMFILE (Linux looks for a descriptor before it looks at the queue).
 watched = interest_list(pid).get(listener)
@@ -432,82 +332,17 @@ clients.pop().close()  # with nobody waiting
 again = wait_for(lambda: interest_list(pid).get(listener) == 0x19, 5)
 print("once another client left, the listener is watched for",
       "newcomers (EPOLLIN) again" if again else interest_list(pid).get(listener))
-' "$PORT" "$SERVER_PID"
-    assert_output "the table filled up: the next newcomer waits (no reply within 1 s)
-while it waits, the listener is in the interest list, watched for nothing
-while it waits: 50 of 50 round trips of a connected client, median under 50 ms
-while it waits: the server used under 0.1 s of CPU in 1 s
-after a client left, the newcomer that waited got: reply
-the table is full again: the listener is watched for nothing
+' "the table is full again: the listener is watched for nothing
 once another client left, the listener is watched for newcomers (EPOLLIN) again"
-    # The test did what it says: accept() ran out of descriptors.
-    grep -q '^accept: Too many open files$' "$SERVER_ERR" || fail "accept never failed with EMFILE: the test proves nothing"
 }
 
 @test "06: out of descriptors with no client to give one back, it exits 1 naming accept" {
     # 7 descriptors: 0-2, the stop pipe's two ends, the listener and the epoll
-    # instance (one more than step 05). A client needs an eighth, which no
-    # client leaving will ever free. (bats's own descriptors, which the server
-    # would inherit, are closed; LeakSanitizer needs descriptors of its own to
-    # check at exit.)
-    # shellcheck disable=SC2016 # expanded by the inner bash
-    ASAN_OPTIONS=detect_leaks=0 check_exits_out_of_descriptors \
-        start_server bash -c 'ulimit -n 7 && exec "$0" "$@" 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-' "$SERVER"
+    # instance (one more than step 05).
+    check_exits_with_own_descriptors_only 7
 }
 
 # --- The limits the chapter names ("What can go wrong") ----------------------------
 
-@test "06 limit: an idle client keeps its descriptor as long as it likes (no timeout)" {
-    start_server "$SERVER"
-    run -0 peer idle 2
-    assert_output "replied
-still open after 2 s of silence"
-}
-
-@test "06 limit: a log that nobody reads stops every client (printf blocks)" {
-    # The server's stdout is a pipe that nobody reads until the client below
-    # does: once its 64 KiB are full, printf() blocks, and so does the loop.
-    local log=$BATS_TEST_TMPDIR/log line
-    mkfifo "$log"
-    exec 4<>"$log"
-    SERVER_ERR=$BATS_TEST_TMPDIR/server.err
-    "$SERVER" -p 0 >"$log" 2>"$SERVER_ERR" 3>&- 4>&- &
-    SERVER_PID=$!
-    IFS= read -r -t 5 line <&4 || fail "the server did not say where it listens"
-    PORT=${line##*:}
-    run -0 python_peer '
-import select
-port, log_path = int(sys.argv[1]), sys.argv[2]
-active = connect(port)
-active.sendall(b"before")
-print("before the log fills up:", answer(active, 2.0))
-for _ in range(3000):  # two log lines each, about 90 bytes: far past 64 KiB
-    connect(port).close()
-active.sendall(b"during")
-print("with the log pipe full, within 1 s:", answer(active, 1.0))
-log = os.open(log_path, os.O_RDONLY | os.O_NONBLOCK)
-deadline, got = time.monotonic() + 10, "nothing"
-while got == "nothing" and time.monotonic() < deadline:
-    try:
-        while os.read(log, 65536):
-            pass
-    except BlockingIOError:
-        pass
-    if select.select([active], [], [], 0.05)[0]:
-        got = answer(active, 1.0)
-print("once someone reads the log:", got)
-os.close(log)
-' "$PORT" "$log"
-    assert_output "before the log fills up: reply
-with the log pipe full, within 1 s: nothing
-once someone reads the log: reply"
-    # Read the rest of the log while the server stops: it still has lines to
-    # write. The reader gets end of file once the server, the last writer, exits.
-    exec 5<"$log"
-    cat <&5 >/dev/null 3>&- 4>&- 5>&- &
-    local reader=$!
-    exec 4>&- 5<&-
-    stop_server
-    assert_equal "$SERVER_STATUS" 0
-    wait "$reader"
-}
+@test "06 limit: an idle client keeps its descriptor as long as it likes (no timeout)" { check_idle_client_keeps_descriptor; }
+@test "06 limit: a log that nobody reads stops every client (printf blocks)" { check_unread_log_stops_every_client; }

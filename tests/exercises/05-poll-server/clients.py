@@ -410,15 +410,20 @@ def cpu_and_wakeups(pid):
     return cpu, switches
 
 
-def sleeping(port, pid, seconds):
+def sleeping(port, pid, seconds, look=None):
     """One client says a word and falls silent until the server closes it:
-    meanwhile, does the server sleep, or does it wake up again and again?"""
+    meanwhile, does the server sleep, or does it wake up again and again?
+    look (step 06's checks): a function of pid, called 0.3 s into the
+    silence; the line it returns is printed last."""
     client = Client(port, "A")
     if said(client, letters(8).decode()) is None:
         print("no reply")
         return
     started = time.monotonic()
     cpu_before, woke_before = cpu_and_wakeups(pid)
+    if look:
+        time.sleep(0.3)
+        seen = look(pid)
     closed = closed_after(client, started, float(seconds) + 3)
     cpu_after, woke_after = cpu_and_wakeups(pid)
     if closed is None:
@@ -428,6 +433,8 @@ def sleeping(port, pid, seconds):
     print(f"closed after about {round(closed):d} s")
     print(f"meanwhile the server used {'under 0.1 s' if cpu < 0.1 else f'{cpu:.2f} s'} of CPU")
     print("and woke up", "at most 3 times" if woke <= 3 else f"{woke} times")
+    if look:
+        print(seen)
 
 
 # --- Exercise 3: a clean stop -------------------------------------------------------
@@ -443,17 +450,15 @@ def new_client(port):
         return f"failed: {error.strerror or error}"
 
 
-def drain(port, pid):
+def fill_until_kept(port, r):
     """R sends random bytes (each 4 in its reply: \\xNN) and reads nothing,
     until the server must keep at least 256 KiB of R's replies itself (its
-    kernel holds about 4 MB on Linux); then R closes its sending side. The
-    server is told to stop (SIGTERM); only then does R read everything."""
-    r = Client(port, "R", receive_buffer=4096)
-    sent, replies, kept = b"", b"", 0  # replies: R's data as the server escapes it
+    kernel holds about 4 MB on Linux). Returns the replies due (R's data as
+    the server escapes it), or None if the server closed R's connection."""
+    replies, kept = b"", 0
     while kept < 256 * 1024 and len(replies) < 12_000_000:
         chunk = high_bytes(64 * 1024)
         r.sock.sendall(chunk)
-        sent += chunk
         replies += escaped(chunk)
         # Once the server has read every byte R sent, it has queued every
         # reply: what its kernel does not hold, it keeps.
@@ -462,16 +467,19 @@ def drain(port, pid):
             time.sleep(0.01)
         queues = server_queues(port, r)
         if queues is None:
-            print(f"the server closed R's connection after R had sent {len(sent):,} bytes")
-            return
+            print(f"the server closed R's connection after R had sent {len(replies) // 4:,} bytes")
+            return None
         kept = len(replies) - queues[0] - unread(r)
-    r.sock.shutdown(socket.SHUT_WR)
     print("R sent bytes and read nothing, until the server had to keep at least 256 KiB of its replies itself"
           if kept >= 256 * 1024 else
-          f"after {len(sent):,} bytes, R's socket held every reply: the check could not make the server keep any")
-    os.kill(int(pid), signal.SIGTERM)
-    time.sleep(0.3)
-    print("after SIGTERM, a new client:", new_client(port))
+          f"after {len(replies) // 4:,} bytes, R's socket held every reply: the check could not make the server keep any")
+    return replies
+
+
+def read_replies_then_end(r, replies, seconds):
+    """R, which has closed its sending side, reads at last: does it get
+    replies, whole and in order, then the end of the stream (within
+    seconds)?"""
     data, stray = data_from(r, r, len(replies), 3.0)
     if stray is not None:
         print(f"R got {len(data):,} bytes of replies, then a line it should not have: {shown(stray[:100], [r])}")
@@ -480,9 +488,24 @@ def drain(port, pid):
               + (", then the end of the stream" if r.closed else ", then nothing more for 3 s"))
     else:
         print("R, reading at last, got a reply for every byte it sent, in order")
-        rest = read_to_end(r, time.monotonic() + 5.0)
+        rest = read_to_end(r, time.monotonic() + seconds)
         print("then:", f"{len(rest):,} more bytes" if rest
-              else "the end of the stream" if r.closed else "the connection stayed open for 5 s")
+              else "the end of the stream" if r.closed else f"the connection stayed open for {seconds:g} s")
+
+
+def drain(port, pid):
+    """R fills the server's pending output for it (fill_until_kept), then
+    closes its sending side. The server is told to stop (SIGTERM); only then
+    does R read everything."""
+    r = Client(port, "R", receive_buffer=4096)
+    replies = fill_until_kept(port, r)
+    if replies is None:
+        return
+    r.sock.shutdown(socket.SHUT_WR)
+    os.kill(int(pid), signal.SIGTERM)
+    time.sleep(0.3)
+    print("after SIGTERM, a new client:", new_client(port))
+    read_replies_then_end(r, replies, 5.0)
 
 
 def drain_idle(port, pid):

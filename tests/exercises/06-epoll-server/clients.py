@@ -202,35 +202,12 @@ def slow_reader(port, pid, log):
     r = Client(port, "R", receive_buffer=4096)
     if not wait_for_connected(log, 1):
         return
-    replies, kept = b"", 0
-    while kept < 256 * 1024 and len(replies) < 12_000_000:
-        chunk = high_bytes(64 * 1024)
-        r.sock.sendall(chunk)
-        replies += escaped(chunk)
-        deadline = time.monotonic() + 3
-        while (server_queues(port, r) or (0, 0))[1] > 0 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        queues = server_queues(port, r)
-        if queues is None:
-            print(f"the server closed R's connection after R had sent {len(replies) // 4:,} bytes")
-            return
-        kept = len(replies) - queues[0] - unread(r)
-    print("R sent bytes and read nothing, until the server had to keep at least 256 KiB of its replies itself"
-          if kept >= 256 * 1024 else
-          f"after {len(replies) // 4:,} bytes, R's socket held every reply: the check could not make the server keep any")
+    replies = poll.fill_until_kept(port, r)
+    if replies is None:
+        return
     print(edge_triggered(pid, port, "R's connection", r))
     r.sock.shutdown(socket.SHUT_WR)
-    data, stray = data_from(r, r, len(replies), 3.0)
-    if stray is not None:
-        print(f"R got {len(data):,} bytes of replies, then a line it should not have: {shown(stray[:100], [r])}")
-    elif data != replies:
-        print(f"R, reading at last, got {len(data):,} of the {len(replies):,} bytes of its replies"
-              + (", then the end of the stream" if r.closed else ", then nothing more for 3 s"))
-    else:
-        print("R, reading at last, got a reply for every byte it sent, in order")
-        rest = read_to_end(r, time.monotonic() + 3.0)
-        print("then:", f"{len(rest):,} more bytes" if rest
-              else "the end of the stream" if r.closed else "the connection stayed open for 3 s")
+    poll.read_replies_then_end(r, replies, 3.0)
 
 
 # --- Exercise 2: idle timeout with a timerfd ------------------------------------
@@ -248,28 +225,9 @@ def timer_in_interest_list(pid):
 
 
 def sleeping_timer(port, pid, seconds):
-    """One client says a word and falls silent until the server closes it:
-    meanwhile, does the server sleep, and is its timer a timerfd that epoll
-    watches?"""
-    pid = int(pid)
-    client = Client(port, "A")
-    if poll.said(client, letters(8).decode()) is None:
-        print("no reply")
-        return
-    started = time.monotonic()
-    cpu_before, woke_before = poll.cpu_and_wakeups(pid)
-    time.sleep(0.3)
-    timer = timer_in_interest_list(pid)
-    closed = poll.closed_after(client, started, float(seconds) + 3)
-    cpu_after, woke_after = poll.cpu_and_wakeups(pid)
-    if closed is None:
-        print(f"still open after {float(seconds) + 3:g} s")
-        return
-    cpu, woke = cpu_after - cpu_before, woke_after - woke_before
-    print(f"closed after about {round(closed):d} s")
-    print(f"meanwhile the server used {'under 0.1 s' if cpu < 0.1 else f'{cpu:.2f} s'} of CPU")
-    print("and woke up", "at most 3 times" if woke <= 3 else f"{woke} times")
-    print(timer)
+    """Step 05's sleeping client, and 0.3 s into its silence: is the
+    server's timer a timerfd that epoll watches?"""
+    poll.sleeping(port, int(pid), seconds, look=timer_in_interest_list)
 
 
 # --- Exercise 3: the largest batch -----------------------------------------------
