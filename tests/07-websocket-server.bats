@@ -122,17 +122,8 @@ check_ws_serves_after() {
 @test "07: serves the next client after one leaves without a close frame" { check_ws_serves_after no-close-frame; }
 
 @test "07: can be restarted on the same port at once (SO_REUSEADDR)" {
-    # A WebSocket client holds a connection while the server stops, so the
-    # server's side of it waits in TIME_WAIT.
-    start_server "$SERVER"
-    local port=$PORT held=$BATS_TEST_TMPDIR/held
-    ws hold 10 >"$held" 3>&- &
-    local holder=$!
-    wait_until 5 grep -q echoed "$held" || fail "the held client got no echo"
-    stop_server TERM
-    wait "$holder"
-    start_server "$SERVER" -p "$port"
-    assert_equal "$PORT" "$port"
+    # A WebSocket client holds the connection while the server stops.
+    check_restarts_on_same_port ws echoed
 }
 
 @test "07: descriptors return to their count after clients leave" {

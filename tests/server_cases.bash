@@ -97,12 +97,16 @@ the server closed the connection"
 
 # The server closes first when it stops with a client connected, so its side
 # of that connection waits in TIME_WAIT: a restart must still bind at once.
+# check_restarts_on_same_port [CLIENT WORD]: CLIENT (a function, default
+# peer) holds the connection with "CLIENT hold 10", and prints WORD (default
+# replied) once the server has answered it.
 check_restarts_on_same_port() {
+    local client=${1:-peer} word=${2:-replied}
     start_server "$SERVER"
     local port=$PORT held=$BATS_TEST_TMPDIR/held
-    peer hold 10 >"$held" 3>&- &
+    "$client" hold 10 >"$held" 3>&- &
     local holder=$!
-    wait_until 5 grep -q replied "$held" || fail "the held client got no reply"
+    wait_until 5 grep -q "$word" "$held" || fail "the held client got no answer"
     stop_server TERM
     wait "$holder"
     start_server "$SERVER" -p "$port"
