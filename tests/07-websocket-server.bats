@@ -229,6 +229,41 @@ second, while first connected: text "second"'
     assert_output "while a client flooded without reading: 20 of 20 echoes came within 1 s"
 }
 
+@test "07: a closing client that never reads is dropped after CLOSE_TIMEOUT_MS, with the output queued for it" {
+    start_server "$SERVER"
+    ws echo text 5 >/dev/null
+    local descriptors timeout peer_out=$BATS_TEST_TMPDIR/peer
+    descriptors=$(open_descriptors)
+    timeout=$(server_limit CLOSE_TIMEOUT_MS)
+    # A 16 MiB message, then an unmasked frame in the same recv(): the
+    # server queues the echo, then fails the connection with 1002, while far
+    # more than the socket buffers hold is still waiting to be sent. The
+    # client never reads and never closes (it sleeps until it is killed).
+    ws_peer '
+conn = Connection(int(sys.argv[1]))
+conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+print("local", local_address(conn.sock), flush=True)
+message = frame(BINARY, os.urandom(16 << 20))
+conn.send(message[:-1])
+conn.send(message[-1:] + frame(TEXT, b"", mask=False))
+print("sent", flush=True)
+time.sleep(60)
+' "$PORT" >"$peer_out" 3>&- &
+    local peer=$!
+    wait_until 10 grep -q '^sent' "$peer_out" || fail "the client could not send its frames"
+    local peer_address
+    peer_address=$(sed -n 's/^local //p' "$peer_out")
+    wait_for_log "Failing $peer_address with 1002" 10
+    wait_for_log "Disconnected from $peer_address" $((timeout / 1000 + 5))
+    kill -0 "$peer" 2>/dev/null || fail "the client left by itself: the test shows nothing"
+    kill "$peer"
+    wait "$peer" || true
+    run -0 grep -F "[CONNECTION] $peer_address did not close within $timeout ms" "$SERVER_LOG"
+    wait_until 5 descriptors_are "$descriptors" ||
+        fail "expected $descriptors open descriptors after the client was dropped, got $(open_descriptors)"
+}
+
 @test "07: out of descriptors with no client to give one back, it exits 1 naming accept" {
     # As step 05: 0-2, the stop pipe's two ends and the listener; a client
     # needs a seventh descriptor. (bats's own descriptors are closed.)

@@ -55,8 +55,9 @@
  * PAUSE_READING), plus the echo of the biggest message, plus the replies to
  * one read (each control frame's reply is no longer than the frame). */
 #define MAX_PENDING (PAUSE_READING + MAX_MESSAGE + RECV_SIZE + 16)
-/* After our last byte (a close frame or an HTTP error), we wait this long
- * for the client to close its side, then close anyway. */
+/* Once our last bytes are queued (a close frame, the page, an HTTP error),
+ * the client has this long to read them, then as long again to close its
+ * side after our FIN; then we close anyway. */
 #define CLOSE_TIMEOUT_MS 2000
 /* A log line shows at most this many bytes of a message. */
 #define LOG_PREVIEW 200
@@ -1001,9 +1002,9 @@ static size_t encode_frame_header(int fin, int opcode, uint64_t length, unsigned
 /*
  * One client. It starts in the HANDSHAKE phase (reading an HTTP request),
  * moves to OPEN (exchanging frames) if the handshake succeeds, and to
- * CLOSING once we have sent our last bytes (a close frame, the page, or an
- * HTTP error): then we only wait for the client to close, and read and drop
- * whatever it still sends.
+ * CLOSING once our last bytes are queued (a close frame, the page, or an
+ * HTTP error): then we only wait for the client to take them and close, and
+ * read and drop whatever it still sends, for a limited time.
  */
 enum phase { HANDSHAKE, OPEN, CLOSING };
 
@@ -1060,6 +1061,27 @@ static void free_connection(struct connection *client)
     client->request = NULL;
     client->message = NULL;
     client->pending = NULL;
+}
+
+/* Milliseconds on a clock that never jumps (unlike the time of day). */
+static long long now_ms(void)
+{
+    struct timespec now;
+    if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+        die("clock_gettime");
+    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/*
+ * Our last bytes are queued: from now on we only wait for the client to
+ * take them and close. The clock starts now, not once they are sent: a
+ * client that never reads would otherwise keep its descriptor, and the
+ * output waiting for it, for ever.
+ */
+static void start_closing(struct connection *client)
+{
+    client->phase = CLOSING;
+    client->close_deadline = now_ms() + CLOSE_TIMEOUT_MS;
 }
 // [/connection]
 
@@ -1164,7 +1186,7 @@ static int is_valid_close_code(unsigned code)
 static int send_close(struct connection *client, unsigned code)
 {
     unsigned char payload[2] = {(unsigned char)(code >> 8), (unsigned char)code};
-    client->phase = CLOSING;
+    start_closing(client);
     return queue_frame(client, OP_CLOSE, payload, code == 0 ? 0 : sizeof payload);
 }
 
@@ -1444,7 +1466,7 @@ static int answer_request(struct connection *client, const struct handshake *hs)
         else
             printf("[CONNECTION] Answered %s with %d %s: %s\n", client->peer, hs->status,
                    status_text(hs->status), hs->reason);
-        client->phase = CLOSING; /* Connection: close */
+        start_closing(client); /* Connection: close */
     }
     return 0;
 }
@@ -1558,15 +1580,6 @@ static void remove_client(struct server *server, size_t i)
 // [/add-remove]
 
 // [closing]
-/* Milliseconds on a clock that never jumps (unlike the time of day). */
-static long long now_ms(void)
-{
-    struct timespec now;
-    if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
-        die("clock_gettime");
-    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 /*
  * Everything we had to say is sent: send our FIN with shutdown(), but keep
  * reading until the client closes too. Closing at once, with bytes from the
@@ -1581,7 +1594,7 @@ static int finish_sending(struct connection *client)
         return -1;
     }
     client->write_shut = 1;
-    client->close_deadline = now_ms() + CLOSE_TIMEOUT_MS;
+    client->close_deadline = now_ms() + CLOSE_TIMEOUT_MS; /* as long again to close */
     return 0;
 }
 
@@ -1591,7 +1604,7 @@ static int poll_timeout(const struct server *server)
     long long first = -1;
     for (size_t i = 0; i < server->client_count; i++) {
         const struct connection *client = &server->clients[i];
-        if (client->write_shut && (first == -1 || client->close_deadline < first))
+        if (client->phase == CLOSING && (first == -1 || client->close_deadline < first))
             first = client->close_deadline;
     }
     if (first == -1)
@@ -1600,13 +1613,14 @@ static int poll_timeout(const struct server *server)
     return wait < 0 ? 0 : (int)wait;
 }
 
-/* Closes the connections whose client has not closed in time. */
+/* Closes the connections whose client has not read our last bytes, or has
+ * not closed after our FIN, in time. */
 static void close_overdue(struct server *server)
 {
     long long now = now_ms();
     for (size_t i = server->client_count; i > 0; i--) {
         struct connection *client = &server->clients[i - 1];
-        if (client->write_shut && client->close_deadline <= now) {
+        if (client->phase == CLOSING && client->close_deadline <= now) {
             printf("[CONNECTION] %s did not close within %d ms\n", client->peer, CLOSE_TIMEOUT_MS);
             remove_client(server, i - 1);
         }
