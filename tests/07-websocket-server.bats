@@ -428,6 +428,21 @@ then the server closed the connection"
     assert_line --index 1 "then the server closed the connection"
 }
 
+@test "07 handshake: HTTP/1.2 and an absolute-form target (http://host/) are accepted; HTTP/2.0 gets 505 (4.1; RFC 7230 2.6, 5.3.2)" {
+    start_server "$SERVER"
+    run -0 ws handshake http=HTTP/1.2
+    assert_line --index 0 "HTTP/1.1 101 Switching Protocols"
+    assert_line "accept key: right"
+    run -0 ws handshake "path=http://127.0.0.1:$PORT/"
+    assert_line --index 0 "HTTP/1.1 101 Switching Protocols"
+    assert_line 'then a message came back as text "after the handshake"'
+    run -0 ws handshake "path=http://127.0.0.1:$PORT/chat"
+    assert_line --index 0 "HTTP/1.1 404 Not Found"
+    run -0 ws handshake http=HTTP/2.0
+    assert_output "HTTP/1.1 505 HTTP Version Not Supported
+then the server closed the connection"
+}
+
 @test "07 handshake: a request line that is not HTTP gets 400, then a close" {
     start_server "$SERVER"
     run -0 ws_peer '

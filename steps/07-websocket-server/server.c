@@ -610,6 +610,60 @@ static int list_has_token(const char *list, size_t size, const char *token)
     return 0;
 }
 
+/*
+ * "HTTP/1.1", or a later 1.x: RFC 6455 section 4.1 asks for "HTTP/1.1 or
+ * higher", and a 1.x server answers any 1.x request (RFC 7230 section
+ * 2.6). Returns 1 for that, 0 for HTTP/1.0, 505 for another major version
+ * and -1 for what is no version at all.
+ */
+static int version_is_usable(const char *version, size_t size)
+{
+    if (size != 8 || memcmp(version, "HTTP/", 5) != 0 || version[6] != '.' ||
+        version[5] < '0' || version[5] > '9' || version[7] < '0' || version[7] > '9')
+        return -1;
+    if (version[5] != '1')
+        return 505;
+    return version[7] >= '1';
+}
+
+/* A URI scheme, "http" or "ws": a letter, then letters, digits, + - . */
+static int is_scheme(const char *text, size_t size)
+{
+    for (size_t i = 0; i < size; i++) {
+        char c = text[i];
+        int letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (!letter && (i == 0 || !((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.')))
+            return 0;
+    }
+    return size > 0;
+}
+
+/*
+ * The path of a request target: "/chat?x" as it is, or the path inside an
+ * absolute URI, "http://host:9797/chat?x", which a server must accept too
+ * (RFC 7230 section 5.3.2). Returns NULL for any other form.
+ */
+static const char *target_path(const char *target, size_t size, size_t *path_size)
+{
+    if (size > 0 && target[0] == '/') {
+        *path_size = size;
+        return target;
+    }
+    size_t colon = 0;
+    while (colon < size && target[colon] != ':')
+        colon++;
+    if (!is_scheme(target, colon) || size - colon < 3 || memcmp(target + colon, "://", 3) != 0)
+        return NULL;
+    const char *authority = target + colon + 3;
+    const char *path = authority;
+    while (path < target + size && *path != '/' && *path != '?')
+        path++;
+    if (path == authority) /* no host */
+        return NULL;
+    *path_size = (size_t)(target + size - path);
+    return path; /* an empty path means "/" (RFC 7230 section 5.3.1) */
+}
+
 /* "GET /path HTTP/1.1": method, target and version, one space apart. */
 static void parse_request_line(const char *line, size_t size, struct handshake *hs)
 {
@@ -622,15 +676,24 @@ static void parse_request_line(const char *line, size_t size, struct handshake *
     const char *target = space1 + 1;
     size_t target_size = (size_t)(space2 - target);
     const char *version = space2 + 1;
-    size_t version_size = size - (size_t)(version - line);
+    int usable = version_is_usable(version, size - (size_t)(version - line));
     for (size_t i = 0; i < target_size; i++) {
         unsigned char c = (unsigned char)target[i];
         if (c <= ' ' || c >= 0x7f) /* a target is printable ASCII (RFC 3986) */
-            target_size = 0;
+            usable = -1;
     }
-    if (target_size == 0 || target[0] != '/' || version_size != 8 ||
-        memcmp(version, "HTTP/1.1", 8) != 0) {
+    size_t path_size = 0;
+    const char *path = target_path(target, target_size, &path_size);
+    if (usable < 0 || path == NULL) {
         refuse(hs, 400, "malformed request line");
+        return;
+    }
+    if (usable == 505) {
+        refuse(hs, 505, "only HTTP/1.x is spoken here");
+        return;
+    }
+    if (usable == 0) {
+        refuse(hs, 400, "WebSocket needs HTTP/1.1 or later");
         return;
     }
     /* Methods are case-sensitive (RFC 7230 section 3.1.1). */
@@ -638,7 +701,7 @@ static void parse_request_line(const char *line, size_t size, struct handshake *
         refuse(hs, 405, "only GET is served");
         return;
     }
-    hs->path_is_root = target_size == 1 || target[1] == '?';
+    hs->path_is_root = path_size == 0 || path[0] == '?' || path_size == 1 || path[1] == '?';
 }
 
 /* Uses one header: "Name: value", the value without its blanks around. */
@@ -763,6 +826,7 @@ static const char *status_text(int status)
     case 405: return "Method Not Allowed";
     case 426: return "Upgrade Required";
     case 431: return "Request Header Fields Too Large";
+    case 505: return "HTTP Version Not Supported";
     default: return "Error";
     }
 }
@@ -1102,6 +1166,8 @@ static int queue_output(struct connection *client, const void *data, size_t size
         size_t capacity = client->pending_capacity == 0 ? 4096 : client->pending_capacity;
         while (capacity < needed)
             capacity *= 2;
+        if (capacity > MAX_PENDING) /* needed is at most MAX_PENDING: checked */
+            capacity = MAX_PENDING;
         char *pending = realloc(client->pending, capacity);
         if (pending == NULL) {
             perror("realloc");

@@ -282,6 +282,27 @@ static void test_handshake(void)
     verify(status_of("GET /nothing HTTP/1.1\r\nHost: a\r\n\r\n") == 404, "a plain GET /nothing gets 404");
     verify(status_of("GET / HTTP/1.0\r\nHost: a\r\n\r\n") == 400, "HTTP/1.0 gets 400");
     verify(status_of("GET /  HTTP/1.1\r\nHost: a\r\n\r\n") == 400, "two spaces in the request line get 400");
+    const char *upgrade = "Host: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    char request[512];
+    snprintf(request, sizeof request, "GET / HTTP/1.2\r\n%s", upgrade);
+    verify(status_of(request) == 101, "HTTP/1.2 is \"HTTP/1.1 or higher\": 101 (RFC 6455 4.1)");
+    snprintf(request, sizeof request, "GET / HTTP/2.0\r\n%s", upgrade);
+    verify(status_of(request) == 505, "HTTP/2.0 gets 505");
+    snprintf(request, sizeof request, "GET / HTTP/1.x\r\n%s", upgrade);
+    verify(status_of(request) == 400, "HTTP/1.x gets 400");
+    snprintf(request, sizeof request, "GET http://a:9797/ HTTP/1.1\r\n%s", upgrade);
+    verify(status_of(request) == 101, "an absolute URI for / is accepted: 101 (RFC 7230 5.3.2)");
+    snprintf(request, sizeof request, "GET ws://a HTTP/1.1\r\n%s", upgrade);
+    verify(status_of(request) == 101, "an absolute URI with an empty path means /: 101");
+    snprintf(request, sizeof request, "GET http://a/chat HTTP/1.1\r\n%s", upgrade);
+    verify(status_of(request) == 404, "an absolute URI for /chat gets 404");
+    snprintf(request, sizeof request, "GET http:///x HTTP/1.1\r\n%s", upgrade);
+    verify(status_of(request) == 400, "an absolute URI without a host gets 400");
+    snprintf(request, sizeof request, "GET 1http://a/ HTTP/1.1\r\n%s", upgrade);
+    verify(status_of(request) == 400, "a scheme that starts with a digit gets 400");
+    snprintf(request, sizeof request, "GET chat HTTP/1.1\r\n%s", upgrade);
+    verify(status_of(request) == 400, "a target that is neither a path nor a URI gets 400");
     verify(status_of("GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n") == 400, "a folded header line gets 400");
     verify(status_of("GET / HTTP/1.1\r\nHost : a\r\n\r\n") == 400, "a space before the colon gets 400");
     verify(status_of("\r\n\r\n") == 400, "an empty request line gets 400");
