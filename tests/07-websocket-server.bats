@@ -157,21 +157,54 @@ check_ws_serves_after() {
 @test "07: SIGINT stops it with a log line and status 0" { check_stops_on INT; }
 @test "07: SIGTERM stops it with a log line and status 0" { check_stops_on TERM; }
 
-@test "07: SIGTERM stops it while a WebSocket client is connected; the client sees the end" {
+@test "07: SIGTERM sends an open WebSocket close 1001; the client answers it and then sees the end of the stream, not a reset (7.4.1, 7.1.1)" {
     start_server "$SERVER"
     local held=$BATS_TEST_TMPDIR/held
-    ws hold 10 >"$held" 3>&- &
+    ws hold 10 answer-close >"$held" 3>&- &
     local holder=$!
     wait_until 5 grep -q echoed "$held" || fail "the held client got no echo"
     stop_server TERM
     assert_equal "$SERVER_STATUS" 0
     wait "$holder"
     run cat "$held"
-    # A close frame is optional (1001, "going away", is the one that fits:
-    # section 7.4.1); the end of the connection is not.
-    assert_line --index 0 echoed
-    assert_line --index $((${#lines[@]} - 1)) --regexp "^the server closed the connection|^the connection was reset"
-    ((${#lines[@]} == 2)) || assert_line --index 1 --regexp '^close 1001'
+    assert_output "echoed
+close 1001
+answered the close
+the server closed the connection"
+    run -0 grep -c -E 'Shutting down|Disconnected' "$SERVER_LOG"
+    assert_output 2
+    run -0 grep -E 'Shutting down|Disconnected' "$SERVER_LOG"
+    assert_line --index 0 "[INFO] Shutting down"
+}
+
+@test "07: SIGTERM: a client that never answers holds the stop for CLOSE_TIMEOUT_MS at most; new clients are refused meanwhile" {
+    start_server "$SERVER"
+    local held=$BATS_TEST_TMPDIR/held timeout
+    timeout=$(server_limit CLOSE_TIMEOUT_MS)
+    ws_peer '
+conn = Connection(int(sys.argv[1]))
+conn.send_frame(TEXT, b"hello")
+print("echoed" if conn.read_frame().payload == b"hello" else "not echoed", flush=True)
+time.sleep(10)  # reads nothing more, answers nothing
+' "$PORT" >"$held" 3>&- &
+    local holder=$!
+    wait_until 5 grep -q echoed "$held" || fail "the held client got no echo"
+    kill -TERM "$SERVER_PID"
+    wait_for_log 'Shutting down'
+    run -0 ws_peer '
+try:
+    socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+    print("connected")
+except ConnectionRefusedError:
+    print("refused")
+' "$PORT"
+    assert_output refused
+    server_alive || fail "the server exited without waiting for the closing client"
+    wait_until $((timeout * 2 / 1000 + 3)) server_gone || fail "the server still runs $((timeout * 2 / 1000 + 3)) s after SIGTERM"
+    stop_server
+    assert_equal "$SERVER_STATUS" 0
+    run -0 grep -F "did not close within $timeout ms" "$SERVER_LOG"
+    kill "$holder" 2>/dev/null || true
 }
 
 @test "07: listens on the IPv6 loopback ::1, and logs IPv6 addresses as [IP]:PORT" {

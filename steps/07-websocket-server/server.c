@@ -1114,6 +1114,7 @@ struct server {
     struct connection *clients;
     size_t client_count;
     size_t capacity; /* clients allocated; watched has FIRST_CLIENT more */
+    int stopping;    /* a stop signal came: closing down */
 };
 
 /* Frees what a client holds in memory (its descriptor is closed elsewhere). */
@@ -1800,25 +1801,56 @@ static void accept_clients(struct server *server, int listener)
 }
 // [/accept-clients]
 
+// [stop]
+/*
+ * A stop signal ends the server the way each connection would end on its
+ * own. No new clients: the listening socket is closed, so connecting is
+ * refused. An open WebSocket gets a close frame that says why (1001, "going
+ * away", section 7.4.1) and, like any closing connection, CLOSE_TIMEOUT_MS
+ * to read it and as long again to answer. A client still sending its
+ * request is dropped. The event loop goes on until the last one is gone.
+ */
+static void begin_stop(struct server *server, int listener)
+{
+    printf("[INFO] Shutting down\n");
+    server->stopping = 1;
+    server->watched[STOP_PIPE].fd = -1; /* poll() skips a negative descriptor */
+    server->watched[LISTENER].fd = -1;
+    if (close(listener) == -1)
+        die("close");
+    for (size_t i = server->client_count; i > 0; i--) {
+        struct connection *client = &server->clients[i - 1];
+        int failed = client->phase == OPEN && send_close(client, 1001) == -1;
+        if (failed || client->phase != CLOSING)
+            remove_client(server, i - 1);
+        else if (client->pending_size > 0)
+            server->watched[FIRST_CLIENT + i - 1].events |= POLLOUT;
+    }
+}
+// [/stop]
+
 // [event-loop]
 /*
  * The event loop of step 05: sleep in poll() until some sockets are ready
  * (or a closing connection's deadline comes), deal with each ready one
- * without ever waiting on it, and go round again, until a stop signal.
+ * without ever waiting on it, and go round again. After a stop signal, it
+ * goes on until the last connection has closed.
  */
 static void serve(struct server *server, int listener)
 {
     server->watched[STOP_PIPE] = (struct pollfd){.fd = stop_pipe[0], .events = POLLIN};
     server->watched[LISTENER] = (struct pollfd){.fd = listener, .events = POLLIN};
-    for (;;) {
+    while (!server->stopping || server->client_count > 0) {
         nfds_t count = (nfds_t)(FIRST_CLIENT + server->client_count);
         if (poll(server->watched, count, poll_timeout(server)) == -1) {
             if (errno == EINTR)
                 continue; /* a signal: poll() is never restarted */
             die("poll");
         }
-        if (server->watched[STOP_PIPE].revents != 0)
-            return;
+        if (server->watched[STOP_PIPE].revents != 0) {
+            begin_stop(server, listener);
+            continue; /* clients may have moved: this round's revents are stale */
+        }
         /* Clients first, from the last one: removing client i moves the
          * last client into its place, and that one is dealt with already. */
         for (size_t i = server->client_count; i > 0; i--) {
@@ -1860,21 +1892,6 @@ static void parse_arguments(int argc, char **argv, const char **host, const char
         usage_error("unexpected argument: ", argv[optind]);
 }
 
-// [stop]
-/* On a stop signal, open WebSockets are told why (1001, "going away",
- * section 7.4.1) if their socket takes it at once; then all are closed. */
-static void close_all(struct server *server)
-{
-    while (server->client_count > 0) {
-        struct connection *client = &server->clients[server->client_count - 1];
-        if (client->phase == OPEN && send_close(client, 1001) == 0 && send_pending(client) == -1) {
-            /* send() said why; we close it anyway */
-        }
-        remove_client(server, server->client_count - 1);
-    }
-}
-// [/stop]
-
 int main(int argc, char **argv)
 {
     const char *host = DEFAULT_HOST;
@@ -1895,13 +1912,9 @@ int main(int argc, char **argv)
     struct server server = {0};
     if (grow(&server) == -1)
         die("realloc");
-    serve(&server, listener);
+    serve(&server, listener); /* returns once stopped, the listener closed */
 
-    printf("[INFO] Shutting down\n");
-    close_all(&server);
     free(server.clients);
     free(server.watched);
-    if (close(listener) == -1)
-        die("close");
     return 0;
 }

@@ -630,13 +630,31 @@ def get(port, path="/"):
         sys.stdout.write(body.decode("utf-8", "backslashreplace"))
 
 
-def hold(port, seconds="10"):
+def hold(port, seconds="10", answer="silent"):
     """Connects, handshakes, has one echo, then waits: does the server end
-    the connection within seconds, and how?"""
+    the connection within seconds, and how? answer=answer-close answers the
+    server's close frame with a close frame of the same payload, as a
+    WebSocket client must (section 5.5.1); silent answers nothing."""
     conn = Connection(port)
     conn.send_frame(TEXT, b"hello")
     print("echoed" if conn.read_frame().payload == b"hello" else "not echoed", flush=True)
-    got, end = conn.frames_until_end(float(seconds))
+    deadline = time.monotonic() + float(seconds)
+    if answer == "answer-close":
+        try:
+            first = conn.read_frame(float(seconds))
+        except socket.timeout:
+            print(describe_end("open", float(seconds)))
+            return
+        except Closed as closed:
+            print(describe_end(closed.end))
+            return
+        print(first.describe(), flush=True)
+        if first.opcode == CLOSE:
+            conn.send_frame(CLOSE, first.payload)
+            print("answered the close", flush=True)
+    elif answer != "silent":
+        raise SystemExit(f"unknown answer: {answer}")
+    got, end = conn.frames_until_end(max(0.0, deadline - time.monotonic()))
     for line in describe_all(got, end, float(seconds)):
         print(line)
 
