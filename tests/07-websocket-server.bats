@@ -533,6 +533,17 @@ then a message came back as text "after the handshake"'
     done
 }
 
+@test "07 frames: RFC 6455 5.7's masked \"Hello\" (81 85 37 fa 21 3d 7f 9f 4d 51 58) comes back as its unmasked \"Hello\" (81 05 48 65 6c 6c 6f), the chapter's bytes" {
+    start_server "$SERVER"
+    run -0 ws_peer '
+conn = Connection(int(sys.argv[1]))
+conn.send(bytes.fromhex("8185 37fa213d 7f9f4d5158"))
+print(conn._take(7, time.monotonic() + TIMEOUT).hex(" "))
+' "$PORT"
+    assert_output "81 05 48 65 6c 6c 6f"
+    wait_for_log '\[CONNECTION\] Received text "Hello" from 127\.0\.0\.1:[0-9]+$'
+}
+
 @test "07 frames: a 64 KiB message in 1,300-byte fragments comes back whole (5.4)" {
     # Text fragments cut characters in two: UTF-8 is checked across them.
     start_server "$SERVER"
