@@ -889,3 +889,22 @@ print("\n".join(describe_all(*conn.frames_until_end(30), 30)))
     assert_line --index 0 "close 1009"
     assert_line --index 1 --regexp "^(the server closed the connection|the connection was reset)$"
 }
+
+@test "07 limit: a silent client keeps its descriptor as long as it likes, mid-request or open (no idle timeout)" {
+    start_server "$SERVER"
+    local seconds
+    seconds=$(($(server_limit CLOSE_TIMEOUT_MS) / 1000 + 1)) # longer than any deadline the server has
+    local half=$BATS_TEST_TMPDIR/half
+    ws_peer '
+sock = connect(int(sys.argv[1]))
+sock.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n")  # half a request, then silence
+print(describe_end(end_of_stream(sock, float(sys.argv[2])), float(sys.argv[2])))
+' "$PORT" "$seconds" >"$half" 3>&- &
+    local half_pid=$!
+    run -0 ws hold "$seconds"
+    assert_output "echoed
+the connection stayed open for $seconds s"
+    wait "$half_pid"
+    run cat "$half"
+    assert_output "the connection stayed open for $seconds s"
+}
