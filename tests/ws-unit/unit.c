@@ -282,27 +282,29 @@ static void test_handshake(void)
     verify(status_of("GET /nothing HTTP/1.1\r\nHost: a\r\n\r\n") == 404, "a plain GET /nothing gets 404");
     verify(status_of("GET / HTTP/1.0\r\nHost: a\r\n\r\n") == 400, "HTTP/1.0 gets 400");
     verify(status_of("GET /  HTTP/1.1\r\nHost: a\r\n\r\n") == 400, "two spaces in the request line get 400");
+    /* The same upgrade headers after each request line. */
     const char *upgrade = "Host: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-    char request[512];
-    snprintf(request, sizeof request, "GET / HTTP/1.2\r\n%s", upgrade);
-    verify(status_of(request) == 101, "HTTP/1.2 is \"HTTP/1.1 or higher\": 101 (RFC 6455 4.1)");
-    snprintf(request, sizeof request, "GET / HTTP/2.0\r\n%s", upgrade);
-    verify(status_of(request) == 505, "HTTP/2.0 gets 505");
-    snprintf(request, sizeof request, "GET / HTTP/1.x\r\n%s", upgrade);
-    verify(status_of(request) == 400, "HTTP/1.x gets 400");
-    snprintf(request, sizeof request, "GET http://a:9797/ HTTP/1.1\r\n%s", upgrade);
-    verify(status_of(request) == 101, "an absolute URI for / is accepted: 101 (RFC 7230 5.3.2)");
-    snprintf(request, sizeof request, "GET ws://a HTTP/1.1\r\n%s", upgrade);
-    verify(status_of(request) == 101, "an absolute URI with an empty path means /: 101");
-    snprintf(request, sizeof request, "GET http://a/chat HTTP/1.1\r\n%s", upgrade);
-    verify(status_of(request) == 404, "an absolute URI for /chat gets 404");
-    snprintf(request, sizeof request, "GET http:///x HTTP/1.1\r\n%s", upgrade);
-    verify(status_of(request) == 400, "an absolute URI without a host gets 400");
-    snprintf(request, sizeof request, "GET 1http://a/ HTTP/1.1\r\n%s", upgrade);
-    verify(status_of(request) == 400, "a scheme that starts with a digit gets 400");
-    snprintf(request, sizeof request, "GET chat HTTP/1.1\r\n%s", upgrade);
-    verify(status_of(request) == 400, "a target that is neither a path nor a URI gets 400");
+    static const struct {
+        const char *request_line;
+        int status;
+        const char *what;
+    } lines[] = {
+        {"GET / HTTP/1.2", 101, "HTTP/1.2 is \"HTTP/1.1 or higher\": 101 (RFC 6455 4.1)"},
+        {"GET / HTTP/2.0", 505, "HTTP/2.0 gets 505"},
+        {"GET / HTTP/1.x", 400, "HTTP/1.x gets 400"},
+        {"GET http://a:9797/ HTTP/1.1", 101, "an absolute URI for / is accepted: 101 (RFC 7230 5.3.2)"},
+        {"GET ws://a HTTP/1.1", 101, "an absolute URI with an empty path means /: 101"},
+        {"GET http://a/chat HTTP/1.1", 404, "an absolute URI for /chat gets 404"},
+        {"GET http:///x HTTP/1.1", 400, "an absolute URI without a host gets 400"},
+        {"GET 1http://a/ HTTP/1.1", 400, "a scheme that starts with a digit gets 400"},
+        {"GET chat HTTP/1.1", 400, "a target that is neither a path nor a URI gets 400"},
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        char request[512];
+        snprintf(request, sizeof request, "%s\r\n%s", lines[i].request_line, upgrade);
+        verify(status_of(request) == lines[i].status, lines[i].what);
+    }
     verify(status_of("GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n") == 400, "a folded header line gets 400");
     verify(status_of("GET / HTTP/1.1\r\nHost : a\r\n\r\n") == 400, "a space before the colon gets 400");
     verify(status_of("\r\n\r\n") == 400, "an empty request line gets 400");
