@@ -106,3 +106,83 @@ assert_server_alive() {
     assert_success
     assert_server_alive
 }
+
+# The wrong server: step 02, plain TCP, answers every chunk with one line,
+# the handshake's HTTP request too. The chapter's "The wrong client, the wrong
+# server" shows what two real clients make of that.
+
+# For every test in this file. In the tests below, the clients' target is
+# step 02 (start_server's SERVER_PID and PORT); the Chromium test also needs a
+# page, from step 07, whose server is kept apart in PAGE_PID and PAGE_PORT,
+# and stopped here too.
+teardown() {
+    stop_page_server
+    stop_server
+    assert_no_sanitizer_report
+    [[ -z ${PAGE_ERR:-} ]] || SERVER_ERR=$PAGE_ERR assert_no_sanitizer_report
+}
+stop_page_server() {
+    [[ -n ${PAGE_PID:-} ]] || return 0
+    local SERVER_PID=$PAGE_PID # stop_server's, for this call only
+    stop_server
+}
+
+# start_page_server: step 07 on its own port, for its page; its log and
+# stderr are moved aside (the server keeps writing to them) so that
+# start_server can then start the target.
+start_page_server() {
+    start_server "$SERVER"
+    PAGE_PID=$SERVER_PID PAGE_PORT=$PORT SERVER_PID=
+    PAGE_ERR=$BATS_TEST_TMPDIR/page-server.err
+    mv "$SERVER_LOG" "$BATS_TEST_TMPDIR/page-server.out"
+    mv "$SERVER_ERR" "$PAGE_ERR"
+}
+
+# Step 02's log, once its one client has gone: that client's connection and
+# disconnection, nothing else, and nothing on stderr. Sets CLIENT, the
+# client's address. Leaves bats' $output and $status, the client's, alone.
+assert_step02_saw_one_client_come_and_go() {
+    wait_for_log '^\[CONNECTION\] Disconnected from '
+    CLIENT=$(sed -nE 's/^\[INFO\] Starting thread for connection (.+)$/\1/p' "$SERVER_LOG")
+    assert_equal "$(<"$SERVER_LOG")" "[INFO] Listening on 127.0.0.1:$PORT
+[INFO] Starting thread for connection $CLIENT
+[CONNECTION] Connected to $CLIENT
+[CONNECTION] Disconnected from $CLIENT"
+    assert_equal "$(<"$SERVER_ERR")" ""
+}
+
+@test "07 clients: against step 02 (plain TCP), Python websockets fails the handshake: InvalidMessage, a reply line without CRLF" {
+    "$PYTHON" -c 'import websockets' 2>/dev/null ||
+        skip "python3-websockets is not installed (tests/ensure-deps installs it: apt-get install python3-websockets)"
+    start_server "$(server_binary 02-threaded-server)"
+    run timeout 15 "$PYTHON" "$CLIENTS/websockets-vs-tcp.py" "$PORT"
+    refute_line --partial FAIL
+    assert_line "websockets: InvalidMessage: did not receive a valid HTTP response"
+    assert_line "caused by: EOFError: connection closed while reading HTTP status line"
+    assert_line "caused by: EOFError: line without CRLF"
+    # What step 02 sent back: one line, the client's request escaped, ending
+    # in a bare LF.
+    assert_equal "$(grep -c '^server sent' <<<"$output")" 1
+    assert_line --regexp '^server sent: \[CONNECTION\] Received "GET / HTTP/1\.1\\r\\nHost: 127\.0\.0\.1:'"$PORT"'\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Key: [A-Za-z0-9+/]{22}==\\r\\nSec-WebSocket-Version: 13\\r\\n.*\\r\\n\\r\\n" from 127\.0\.0\.1:[0-9]+$'
+    assert_line "  ending in LF alone, not CRLF"
+    assert_line "the connection is closed"
+    assert_success
+    # Step 02 saw that one client come and go: the one its line names.
+    assert_step02_saw_one_client_come_and_go
+    assert_line --regexp "^server sent: .* from ${CLIENT//./\\.}\$"
+}
+
+@test "07 clients: against step 02 (plain TCP), headless Chromium fails the handshake: ERR_INVALID_HTTP_RESPONSE, error, close 1006" {
+    command -v chromium >/dev/null || skip "chromium is not installed (tests/ensure-deps installs it)"
+    need_node_package playwright-core
+    start_page_server
+    start_server "$(server_binary 02-threaded-server)"
+    run timeout 25 node "$CLIENTS/browser-vs-tcp.js" "$PAGE_PORT" "$PORT"
+    refute_line --partial FAIL
+    assert_line "GET http://127.0.0.1:$PAGE_PORT/: 200"
+    assert_line "console error: WebSocket connection to 'ws://127.0.0.1:$PORT/' failed: Error during WebSocket handshake: net::ERR_INVALID_HTTP_RESPONSE"
+    assert_line "the page's socket got: error, close"
+    assert_line "close: code 1006, wasClean false"
+    assert_success
+    assert_step02_saw_one_client_come_and_go
+}

@@ -12,9 +12,8 @@
 // with "FAIL"), 2 on a usage error.
 'use strict';
 
-const { chromium } = require('playwright-core');
+const { TIMEOUT_MS, check, within, launchChromium, run } = require('./report');
 
-const TIMEOUT_MS = 10000; // each awaited event; the whole run takes a few seconds
 const MESSAGES = ['Hello, WebSocket!', 'Grüße from Chromium ✓'];
 
 const [port, screenshot, host = '127.0.0.1'] = process.argv.slice(2);
@@ -23,12 +22,6 @@ if (!/^[0-9]+$/.test(port || '') || !screenshot) {
     process.exit(2);
 }
 const pageUrl = `http://${host}:${port}/`;
-
-let failed = false;
-function check(ok, line) {
-    console.log(ok ? line : `FAIL ${line}`);
-    if (!ok) failed = true;
-}
 
 // Payloads as text: Playwright gives text frames as strings, binary as Buffers.
 const show = (payload) => (typeof payload === 'string' ? payload : `<${payload.length} binary bytes>`);
@@ -48,15 +41,6 @@ function trackSockets() {
     };
 }
 
-// Resolves as PROMISE does, or rejects after TIMEOUT_MS naming WHAT.
-function within(promise, what) {
-    let timer;
-    const timeout = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: nothing within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
-    });
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 // Types a message as a user would: into the page's text field, then Enter if
 // the field is in a form, else a click on the page's button.
 async function typeMessage(page, message) {
@@ -72,12 +56,7 @@ async function typeMessage(page, message) {
 }
 
 async function main() {
-    const browser = await chromium.launch({
-        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-        headless: true,
-        args: ['--no-sandbox'],
-        timeout: 20000,
-    });
+    const browser = await launchChromium();
     try {
         // A small window at twice the pixel density: a crisp picture for the notes.
         const page = await browser.newPage({ viewport: { width: 640, height: 240 }, deviceScaleFactor: 2 });
@@ -139,9 +118,4 @@ async function main() {
     }
 }
 
-main().then(
-    () => process.exit(failed ? 1 : 0),
-    (error) => {
-        console.log(`FAIL ${error.message.split('\n')[0]}`);
-        process.exit(1);
-    });
+run(main);

@@ -11,9 +11,10 @@ with "FAIL"), 2 on a usage error.
 
 import asyncio
 import os
-import sys
 
 import websockets
+
+from report import check, run
 
 TIMEOUT = 20  # seconds for each exchange; a 16 MiB echo takes about a second
 
@@ -22,15 +23,6 @@ TIMEOUT = 20  # seconds for each exchange; a 16 MiB echo takes about a second
 # issue requires to work.
 SIZES = [0, 1, 125, 126, 65535, 65536, 1 << 20]
 BIG = 16 << 20
-
-failed = False
-
-
-def check(ok, line):
-    global failed
-    print(line if ok else f"FAIL {line}", flush=True)
-    failed = failed or not ok
-
 
 def text_of_bytes(n):
     """Text of exactly n bytes of UTF-8, with two- and three-byte characters."""
@@ -104,12 +96,4 @@ async def main(url):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) not in (2, 3) or not sys.argv[1].isdigit():
-        print("usage: websockets-client.py PORT [HOST]", file=sys.stderr)
-        sys.exit(2)
-    host = sys.argv[2] if len(sys.argv) == 3 else "127.0.0.1"
-    try:
-        asyncio.run(main(f"ws://{host}:{sys.argv[1]}/"))
-    except (OSError, asyncio.TimeoutError, websockets.WebSocketException) as error:
-        check(False, f"{type(error).__name__}: {error}")
-    sys.exit(1 if failed else 0)
+    run(main, "websockets-client.py")

@@ -8,6 +8,8 @@
 // with "FAIL"), 2 on a usage error.
 'use strict';
 
+const { check, run } = require('./report');
+
 const crypto = require('node:crypto');
 const WebSocket = require('ws');
 
@@ -20,11 +22,6 @@ if (!/^[0-9]+$/.test(port || '')) {
 }
 const url = `ws://${host}:${port}/`;
 
-let failed = false;
-function check(ok, line) {
-    console.log(ok ? line : `FAIL ${line}`);
-    if (!ok) failed = true;
-}
 
 // Messages straddling the frame length encodings: 7 bits (0..125), 16 bits
 // (126..65535), 64 bits (65536 and up), and 1 MiB.
@@ -134,9 +131,4 @@ async function main() {
     await closeWith(4000, 'application code');
 }
 
-main().then(
-    () => process.exit(failed ? 1 : 0),
-    (error) => {
-        console.log(`FAIL ${error.message}`);
-        process.exit(1);
-    });
+run(main);
