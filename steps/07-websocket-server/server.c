@@ -56,8 +56,9 @@
  * one read (each control frame's reply is no longer than the frame). */
 #define MAX_PENDING (PAUSE_READING + MAX_MESSAGE + RECV_SIZE + 16)
 /* Once our last bytes are queued (a close frame, the page, an HTTP error),
- * the client has this long to read them, then as long again to close its
- * side after our FIN; then we close anyway. */
+ * the client may go this long without taking any of them, then as long
+ * again to close its side after our FIN; then we close anyway. A stop waits
+ * twice this long at most. */
 #define CLOSE_TIMEOUT_MS 2000
 /* A log line shows at most this many bytes of a message. */
 #define LOG_PREVIEW 200
@@ -532,6 +533,7 @@ struct handshake {
     int status;         /* the HTTP answer: 101, 200, or an error */
     const char *reason; /* why an error, for the log and the answer's body */
     int path_is_root;   /* the request is for "/" */
+    int http10;         /* an HTTP/1.0 request: it cannot upgrade */
     int host_count;
     int upgrade_websocket;  /* Upgrade lists "websocket" */
     int connection_upgrade; /* Connection lists "upgrade" */
@@ -611,40 +613,37 @@ static int list_has_token(const char *list, size_t size, const char *token)
 }
 
 /*
- * "HTTP/1.1", or a later 1.x: RFC 6455 section 4.1 asks for "HTTP/1.1 or
- * higher", and a 1.x server answers any 1.x request (RFC 7230 section
- * 2.6). Returns 1 for that, 0 for HTTP/1.0, 505 for another major version
- * and -1 for what is no version at all.
+ * The version: "HTTP/1.1", or a later 1.x, which RFC 6455 section 4.1 asks
+ * for ("HTTP/1.1 or higher"; RFC 7230 section 2.6 has a server treat a later
+ * minor version as the highest it knows), or HTTP/1.0, which is served but
+ * cannot upgrade. Returns 0 for those, 505 for another major version, 400
+ * for what is no version at all.
  */
-static int version_is_usable(const char *version, size_t size)
+static int version_status(const char *version, size_t size, struct handshake *hs)
 {
     if (size != 8 || memcmp(version, "HTTP/", 5) != 0 || version[6] != '.' ||
         version[5] < '0' || version[5] > '9' || version[7] < '0' || version[7] > '9')
-        return -1;
+        return 400;
     if (version[5] != '1')
         return 505;
-    return version[7] >= '1';
-}
-
-/* A URI scheme, "http" or "ws": a letter, then letters, digits, + - . */
-static int is_scheme(const char *text, size_t size)
-{
-    for (size_t i = 0; i < size; i++) {
-        char c = text[i];
-        int letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-        if (!letter && (i == 0 || !((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.')))
-            return 0;
-    }
-    return size > 0;
+    hs->http10 = version[7] == '0';
+    return 0;
 }
 
 /*
  * The path of a request target: "/chat?x" as it is, or the path inside an
  * absolute URI, "http://host:9797/chat?x", which a server must accept too
- * (RFC 7230 section 5.3.2). Returns NULL for any other form.
+ * (RFC 7230 section 5.3.2). RFC 6455 section 4.2.1 allows the http and
+ * https schemes only, and RFC 7230 section 2.7.1 wants a host and no user
+ * information ("user@"). Returns NULL for anything else.
  */
 static const char *target_path(const char *target, size_t size, size_t *path_size)
 {
+    for (size_t i = 0; i < size; i++) {
+        unsigned char c = (unsigned char)target[i];
+        if (c <= ' ' || c >= 0x7f || c == '#') /* printable ASCII, no fragment */
+            return NULL;
+    }
     if (size > 0 && target[0] == '/') {
         *path_size = size;
         return target;
@@ -652,19 +651,25 @@ static const char *target_path(const char *target, size_t size, size_t *path_siz
     size_t colon = 0;
     while (colon < size && target[colon] != ':')
         colon++;
-    if (!is_scheme(target, colon) || size - colon < 3 || memcmp(target + colon, "://", 3) != 0)
+    if (!(same_word(target, colon, "http") || same_word(target, colon, "https")) ||
+        size - colon < 3 || memcmp(target + colon, "://", 3) != 0)
         return NULL;
     const char *authority = target + colon + 3;
     const char *path = authority;
     while (path < target + size && *path != '/' && *path != '?')
         path++;
-    if (path == authority) /* no host */
+    size_t authority_size = (size_t)(path - authority);
+    if (authority_size == 0 || authority[0] == ':' || memchr(authority, '@', authority_size) != NULL)
         return NULL;
     *path_size = (size_t)(target + size - path);
     return path; /* an empty path means "/" (RFC 7230 section 5.3.1) */
 }
 
-/* "GET /path HTTP/1.1": method, target and version, one space apart. */
+/*
+ * "GET /path HTTP/1.1": method, target and version, one space apart. The
+ * version and the method are judged before the target, so that "OPTIONS *"
+ * gets its 405 and "PRI * HTTP/2.0" its 505.
+ */
 static void parse_request_line(const char *line, size_t size, struct handshake *hs)
 {
     const char *space1 = memchr(line, ' ', size);
@@ -673,32 +678,21 @@ static void parse_request_line(const char *line, size_t size, struct handshake *
         refuse(hs, 400, "malformed request line");
         return;
     }
-    const char *target = space1 + 1;
-    size_t target_size = (size_t)(space2 - target);
     const char *version = space2 + 1;
-    int usable = version_is_usable(version, size - (size_t)(version - line));
-    for (size_t i = 0; i < target_size; i++) {
-        unsigned char c = (unsigned char)target[i];
-        if (c <= ' ' || c >= 0x7f) /* a target is printable ASCII (RFC 3986) */
-            usable = -1;
-    }
-    size_t path_size = 0;
-    const char *path = target_path(target, target_size, &path_size);
-    if (usable < 0 || path == NULL) {
-        refuse(hs, 400, "malformed request line");
-        return;
-    }
-    if (usable == 505) {
-        refuse(hs, 505, "only HTTP/1.x is spoken here");
-        return;
-    }
-    if (usable == 0) {
-        refuse(hs, 400, "WebSocket needs HTTP/1.1 or later");
+    int status = version_status(version, size - (size_t)(version - line), hs);
+    if (status != 0) {
+        refuse(hs, status, status == 505 ? "only HTTP/1.x is spoken here" : "malformed request line");
         return;
     }
     /* Methods are case-sensitive (RFC 7230 section 3.1.1). */
     if ((size_t)(space1 - line) != 3 || memcmp(line, "GET", 3) != 0) {
         refuse(hs, 405, "only GET is served");
+        return;
+    }
+    size_t path_size = 0;
+    const char *path = target_path(space1 + 1, (size_t)(space2 - (space1 + 1)), &path_size);
+    if (path == NULL) {
+        refuse(hs, 400, "malformed request line");
         return;
     }
     hs->path_is_root = path_size == 0 || path[0] == '?' || path_size == 1 || path[1] == '?';
@@ -711,7 +705,8 @@ static void use_header(const char *name, size_t name_size, const char *value, si
     if (same_word(name, name_size, "Host")) {
         hs->host_count++;
     } else if (same_word(name, name_size, "Upgrade")) {
-        if (list_has_token(value, size, "websocket"))
+        /* RFC 7230 section 6.7: ignored in an HTTP/1.0 request. */
+        if (!hs->http10 && list_has_token(value, size, "websocket"))
             hs->upgrade_websocket = 1;
     } else if (same_word(name, name_size, "Connection")) {
         if (list_has_token(value, size, "upgrade"))
@@ -769,7 +764,8 @@ static void parse_header_line(const char *line, size_t size, struct handshake *h
  */
 static void decide_answer(struct handshake *hs)
 {
-    if (hs->host_count != 1)
+    /* HTTP/1.1 requires Host; HTTP/1.0 may leave it out (RFC 7230 5.4). */
+    if (hs->host_count > 1 || (hs->host_count == 0 && !hs->http10))
         refuse(hs, 400, "there must be one Host header");
     if (!hs->upgrade_websocket) /* not a WebSocket request: the page */
         refuse(hs, hs->path_is_root ? 200 : 404, hs->path_is_root ? "the page" : "no such page");
@@ -1115,6 +1111,7 @@ struct server {
     size_t client_count;
     size_t capacity; /* clients allocated; watched has FIRST_CLIENT more */
     int stopping;    /* a stop signal came: closing down */
+    long long stop_deadline; /* when stopping, when we close what is left (ms) */
 };
 
 /* Frees what a client holds in memory (its descriptor is closed elsewhere). */
@@ -1141,7 +1138,8 @@ static long long now_ms(void)
  * Our last bytes are queued: from now on we only wait for the client to
  * take them and close. The clock starts now, not once they are sent: a
  * client that never reads would otherwise keep its descriptor, and the
- * output waiting for it, for ever.
+ * output waiting for it, for ever. It starts again each time the client
+ * takes some of them (send_pending): a slow reader gets them all.
  */
 static void start_closing(struct connection *client)
 {
@@ -1205,6 +1203,8 @@ static int send_pending(struct connection *client)
     /* One move per round, not one per send(): a big echo leaves in many
      * pieces, and moving megabytes each time would cost more than sending. */
     client->pending_size -= sent_total;
+    if (client->phase == CLOSING && sent_total > 0)
+        client->close_deadline = now_ms() + CLOSE_TIMEOUT_MS; /* it reads: more time */
     if (client->pending_size > 0) {
         memmove(client->pending, client->pending + sent_total, client->pending_size);
         return 0;
@@ -1674,23 +1674,33 @@ static int poll_timeout(const struct server *server)
         if (client->phase == CLOSING && (first == -1 || client->close_deadline < first))
             first = client->close_deadline;
     }
+    if (server->stopping && (first == -1 || server->stop_deadline < first))
+        first = server->stop_deadline;
     if (first == -1)
         return -1;
     long long wait = first - now_ms();
     return wait < 0 ? 0 : (int)wait;
 }
 
-/* Closes the connections whose client has not read our last bytes, or has
- * not closed after our FIN, in time. */
+/* Closes the connections whose client has not taken our last bytes, or has
+ * not closed after our FIN, in time; when stopping, all of them once the
+ * stop's own time is up. */
 static void close_overdue(struct server *server)
 {
     long long now = now_ms();
+    int stop_is_over = server->stopping && server->stop_deadline <= now;
     for (size_t i = server->client_count; i > 0; i--) {
         struct connection *client = &server->clients[i - 1];
-        if (client->phase == CLOSING && client->close_deadline <= now) {
-            printf("[CONNECTION] %s did not close within %d ms\n", client->peer, CLOSE_TIMEOUT_MS);
-            remove_client(server, i - 1);
-        }
+        if (client->phase != CLOSING)
+            continue;
+        if (client->close_deadline <= now)
+            printf("[CONNECTION] %s did not %s within %d ms\n", client->peer,
+                   client->write_shut ? "close" : "take our last bytes", CLOSE_TIMEOUT_MS);
+        else if (stop_is_over)
+            printf("[CONNECTION] %s was still closing when the stop's time ran out\n", client->peer);
+        else
+            continue;
+        remove_client(server, i - 1);
     }
 }
 // [/closing]
@@ -1806,14 +1816,16 @@ static void accept_clients(struct server *server, int listener)
  * A stop signal ends the server the way each connection would end on its
  * own. No new clients: the listening socket is closed, so connecting is
  * refused. An open WebSocket gets a close frame that says why (1001, "going
- * away", section 7.4.1) and, like any closing connection, CLOSE_TIMEOUT_MS
- * to read it and as long again to answer. A client still sending its
- * request is dropped. The event loop goes on until the last one is gone.
+ * away", section 7.4.1) and the same deadlines as any closing connection,
+ * within twice CLOSE_TIMEOUT_MS for the whole stop. A client still sending
+ * its request is dropped. The event loop goes on until the last one is gone.
+ * The stop pipe is no longer watched: a second signal changes nothing.
  */
 static void begin_stop(struct server *server, int listener)
 {
     printf("[INFO] Shutting down\n");
     server->stopping = 1;
+    server->stop_deadline = now_ms() + 2 * CLOSE_TIMEOUT_MS;
     server->watched[STOP_PIPE].fd = -1; /* poll() skips a negative descriptor */
     server->watched[LISTENER].fd = -1;
     if (close(listener) == -1)
@@ -1849,7 +1861,7 @@ static void serve(struct server *server, int listener)
         }
         if (server->watched[STOP_PIPE].revents != 0) {
             begin_stop(server, listener);
-            continue; /* clients may have moved: this round's revents are stale */
+            continue; /* the listener is closed: its revents must not lead to accept() */
         }
         /* Clients first, from the last one: removing client i moves the
          * last client into its place, and that one is dealt with already. */

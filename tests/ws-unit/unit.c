@@ -280,7 +280,7 @@ static void test_handshake(void)
     verify(status_of("POST / HTTP/1.1\r\nHost: a\r\n\r\n") == 405, "POST gets 405");
     verify(status_of("GET / HTTP/1.1\r\nHost: a\r\n\r\n") == 200, "a plain GET / gets the page (200)");
     verify(status_of("GET /nothing HTTP/1.1\r\nHost: a\r\n\r\n") == 404, "a plain GET /nothing gets 404");
-    verify(status_of("GET / HTTP/1.0\r\nHost: a\r\n\r\n") == 400, "HTTP/1.0 gets 400");
+    verify(status_of("GET / HTTP/1.0\r\n\r\n") == 200, "HTTP/1.0 GET /, with no Host (RFC 7230 5.4), gets the page");
     verify(status_of("GET /  HTTP/1.1\r\nHost: a\r\n\r\n") == 400, "two spaces in the request line get 400");
     /* The same upgrade headers after each request line. */
     const char *upgrade = "Host: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -293,11 +293,22 @@ static void test_handshake(void)
         {"GET / HTTP/1.2", 101, "HTTP/1.2 is \"HTTP/1.1 or higher\": 101 (RFC 6455 4.1)"},
         {"GET / HTTP/2.0", 505, "HTTP/2.0 gets 505"},
         {"GET / HTTP/1.x", 400, "HTTP/1.x gets 400"},
+        {"GET / HTTP/1.0", 200, "HTTP/1.0's Upgrade is ignored (RFC 7230 6.7): the page, not 101"},
+        {"PRI * HTTP/2.0", 505, "the HTTP/2 preface's line gets 505"},
+        {"OPTIONS * HTTP/1.1", 405, "OPTIONS * (asterisk-form) gets 405"},
+        {"CONNECT a:1 HTTP/1.1", 405, "CONNECT a:1 (authority-form) gets 405"},
         {"GET http://a:9797/ HTTP/1.1", 101, "an absolute URI for / is accepted: 101 (RFC 7230 5.3.2)"},
-        {"GET ws://a HTTP/1.1", 101, "an absolute URI with an empty path means /: 101"},
+        {"GET HTTPS://a/ HTTP/1.1", 101, "the scheme is case-insensitive, and https is allowed: 101"},
+        {"GET http://a HTTP/1.1", 101, "an absolute URI with an empty path means /: 101"},
+        {"GET http://a?x HTTP/1.1", 101, "an absolute URI with only a query is for /: 101"},
         {"GET http://a/chat HTTP/1.1", 404, "an absolute URI for /chat gets 404"},
         {"GET http:///x HTTP/1.1", 400, "an absolute URI without a host gets 400"},
-        {"GET 1http://a/ HTTP/1.1", 400, "a scheme that starts with a digit gets 400"},
+        {"GET http://:80/ HTTP/1.1", 400, "an absolute URI with a port but no host gets 400 (RFC 7230 2.7.1)"},
+        {"GET http://u@a/ HTTP/1.1", 400, "an absolute URI with user information gets 400 (RFC 7230 2.7.1)"},
+        {"GET ws://a/ HTTP/1.1", 400, "a ws: URI as the target gets 400 (RFC 6455 4.2.1: http or https)"},
+        {"GET ftp://a/ HTTP/1.1", 400, "an ftp: URI gets 400"},
+        {"GET http://a/#f HTTP/1.1", 400, "a fragment in an absolute URI gets 400"},
+        {"GET /#f HTTP/1.1", 400, "a fragment in a path gets 400"},
         {"GET chat HTTP/1.1", 400, "a target that is neither a path nor a URI gets 400"},
     };
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
@@ -332,16 +343,32 @@ static const char *find(const char *data, size_t size, const char *text)
     return NULL;
 }
 
-static void test_reader(void)
+/* The server's log lines go to /dev/null while these run, not among the
+ * results: quiet_stdout() returns what restore_stdout() needs. */
+static int quiet_stdout(void)
 {
-    /* The connection's log lines go to /dev/null, not among the results. */
     fflush(stdout);
     int saved_stdout = dup(STDOUT_FILENO);
     int null = open("/dev/null", O_WRONLY);
-    if (saved_stdout == -1 || null == -1 || dup2(null, STDOUT_FILENO) == -1) {
+    if (saved_stdout == -1 || null == -1 || dup2(null, STDOUT_FILENO) == -1 || close(null) == -1) {
         perror("dup");
         exit(1);
     }
+    return saved_stdout;
+}
+
+static void restore_stdout(int saved_stdout)
+{
+    fflush(stdout);
+    if (dup2(saved_stdout, STDOUT_FILENO) == -1 || close(saved_stdout) == -1) {
+        perror("dup2");
+        exit(1);
+    }
+}
+
+static void test_reader(void)
+{
+    int saved_stdout = quiet_stdout();
     const char *request = "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
     /* "Hel" (text, not final), a ping "p" in between, "lo" (continuation, final), all masked. */
@@ -365,13 +392,30 @@ static void test_reader(void)
                  memcmp(tail, expected_reply, tail_size) == 0;
         free_connection(&client);
     }
-    fflush(stdout);
-    if (dup2(saved_stdout, STDOUT_FILENO) == -1 || close(saved_stdout) == -1 || close(null) == -1) {
-        perror("dup2");
-        exit(1);
-    }
+    restore_stdout(saved_stdout);
     verify(all_ok, "handshake and fragmented text with a ping between, fed 1, 2, 7 or all bytes at a "
                   "time: 101, pong, then \"Hello\" as one frame");
+}
+
+/* The output queue grows to MAX_PENDING, never past it: not one byte more
+ * is queued, and the buffer is no bigger (the chapter's 129 MiB per client). */
+static void test_pending_limit(void)
+{
+    char *bytes = calloc(MAX_PENDING, 1);
+    if (bytes == NULL) {
+        perror("calloc");
+        exit(1);
+    }
+    struct connection client = {.fd = -1, .phase = OPEN};
+    int saved_stdout = quiet_stdout();
+    int filled = queue_output(&client, bytes, 4096) == 0 && queue_output(&client, bytes, MAX_PENDING - 4096) == 0;
+    int refused = queue_output(&client, bytes, 1) == -1;
+    restore_stdout(saved_stdout);
+    verify(filled && client.pending_size == MAX_PENDING, "MAX_PENDING bytes of output can be queued");
+    verify(client.pending_capacity == MAX_PENDING, "the output buffer is then MAX_PENDING bytes, not the next power of two");
+    verify(refused && client.pending_size == MAX_PENDING, "one byte more is refused");
+    free_connection(&client);
+    free(bytes);
 }
 
 int main(void)
@@ -384,6 +428,7 @@ int main(void)
     test_close_codes();
     test_handshake();
     test_reader();
+    test_pending_limit();
     printf("1..%d\n", checks);
     return failures == 0 ? 0 : 1;
 }
