@@ -40,7 +40,7 @@ script into a temporary directory.
 
 Servers are stopped by PID: SIGTERM, then SIGKILL after STOP_WAIT seconds.
 Steps 01 and 02 have no handler and die of SIGTERM (status 143), as
-expected; steps 04, 05 and 06 exit 0. The results say how each one ended.
+expected; steps 04 to 07 exit 0. The results say how each one ended.
 
 Writes bench/results.md (the table), bench/chart.svg and bench/idle-curve.svg,
 and prints the table.
@@ -65,7 +65,7 @@ MINIMAL_SOURCE = os.path.join(BENCH, "minimal-threaded.c")
 
 # How each server is expected to end on SIGTERM: steps 01 and 02 (and the
 # yardstick) have no handler, so the signal kills them (status 143 in a
-# shell); steps 04, 05 and 06 stop cleanly and exit 0.
+# shell); steps 04 to 07 stop cleanly and exit 0.
 KILLED, CLEAN = -signal.SIGTERM, 0
 SERVERS = {  # key: (name in the table, program, expected status)
     "01": ("step 01", os.path.join(REPO, "steps/01-blocking-server/server"), KILLED),
