@@ -1825,7 +1825,7 @@ static void begin_stop(struct server *server, int listener)
 {
     printf("[INFO] Shutting down\n");
     server->stopping = 1;
-    server->stop_deadline = now_ms() + 2 * CLOSE_TIMEOUT_MS;
+    server->stop_deadline = now_ms() + 2LL * CLOSE_TIMEOUT_MS;
     server->watched[STOP_PIPE].fd = -1; /* poll() skips a negative descriptor */
     server->watched[LISTENER].fd = -1;
     if (close(listener) == -1)
