@@ -945,3 +945,29 @@ the connection stayed open for $seconds s"
     run cat "$half"
     assert_output "the connection stayed open for $seconds s"
 }
+
+@test "07 limit: no TLS: a wss:// client's TLS handshake gets no answer, and its ClientHello ends as an unfinished HTTP request" {
+    start_server "$SERVER"
+    run -0 ws_peer '
+import ssl
+context = ssl.create_default_context()
+context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+sock = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+try:
+    context.wrap_socket(sock, server_hostname="localhost")
+    print("TLS handshake done")
+except socket.timeout:
+    print("TLS handshake: no answer within 2 s")
+except (ssl.SSLError, OSError) as error:
+    print(f"TLS handshake failed: {error}")
+' "$PORT"
+    assert_output "TLS handshake: no answer within 2 s"
+    wait_for_log 'with 400 Bad Request: the request ended before its empty line$'
+}
+
+@test "07 limit: Origin is not checked: a handshake from any site's page is accepted (10.2)" {
+    start_server "$SERVER"
+    run -0 ws handshake "header=Origin:http://any-site.example"
+    assert_line --index 0 "HTTP/1.1 101 Switching Protocols"
+    assert_line 'then a message came back as text "after the handshake"'
+}
