@@ -179,7 +179,7 @@ the server closed the connection"
     run ! grep -E 'did not|time ran out' "$SERVER_LOG"
 }
 
-@test "07: SIGTERM: a client that never answers holds the stop for twice CLOSE_TIMEOUT_MS at most; new clients are refused meanwhile" {
+@test "07: SIGTERM: a client that never answers holds the stop for CLOSE_TIMEOUT_MS, its close deadline; new clients are refused meanwhile" {
     start_server "$SERVER"
     local held=$BATS_TEST_TMPDIR/held timeout
     timeout=$(server_limit CLOSE_TIMEOUT_MS)
@@ -200,14 +200,50 @@ time.sleep(20)  # reads nothing more, answers nothing
         fail "a new client could connect during the stop"
     fi 2>/dev/null
     server_alive || fail "the server exited without waiting for the closing client"
-    local bound=$((2 * timeout / 1000 + 2))
+    local bound=$((timeout / 1000 + 2))
     wait_until "$bound" server_gone || fail "the server still runs $bound s after SIGTERM"
-    local took_ms=$(( (${EPOCHREALTIME/./} - ${stopped_at/./}) / 1000 ))
+    local took_ms=$(( (${EPOCHREALTIME//[!0-9]/} - ${stopped_at//[!0-9]/}) / 1000 ))
     ((took_ms >= timeout - 100)) || fail "the stop took $took_ms ms: it did not wait for the client"
     stop_server
     assert_equal "$SERVER_STATUS" 0
     run -0 grep -F "did not close within $timeout ms" "$SERVER_LOG"
     kill "$holder" 2>/dev/null || true
+}
+
+@test "07: SIGTERM: a client that keeps reading slowly is closed when the stop's time runs out, twice CLOSE_TIMEOUT_MS after the signal" {
+    start_server "$SERVER"
+    local out=$BATS_TEST_TMPDIR/slow timeout
+    timeout=$(server_limit CLOSE_TIMEOUT_MS)
+    # A 32 MiB echo, taken 64 KiB every 20 ms: about 10 s in all, never a
+    # pause as long as CLOSE_TIMEOUT_MS, so only the stop's own deadline
+    # can end it.
+    ws_peer '
+conn = Connection(int(sys.argv[1]))
+conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+conn.send(frame(BINARY, os.urandom(32 << 20)))
+print("sent", flush=True)
+while True:
+    time.sleep(0.02)
+    try:
+        if not conn.sock.recv(65536):
+            break
+    except OSError:
+        break
+' "$PORT" >"$out" 3>&- &
+    local reader=$!
+    wait_until 10 grep -q '^sent' "$out" || fail "the client could not send its message"
+    wait_for_log 'Received binary' 10
+    local stopped_at=$EPOCHREALTIME
+    kill -TERM "$SERVER_PID"
+    local bound=$((2 * timeout / 1000 + 2))
+    wait_until "$bound" server_gone || fail "the stop outlasted twice CLOSE_TIMEOUT_MS by more than 2 s"
+    local took_ms=$(( (${EPOCHREALTIME//[!0-9]/} - ${stopped_at//[!0-9]/}) / 1000 ))
+    ((took_ms >= 2 * timeout - 100)) || fail "the stop took $took_ms ms: the reader was cut off early"
+    stop_server
+    assert_equal "$SERVER_STATUS" 0
+    run -0 grep -F "was still closing when the stop's time ran out" "$SERVER_LOG"
+    run ! grep -F 'did not' "$SERVER_LOG"
+    kill "$reader" 2>/dev/null || true
 }
 
 @test "07: listens on the IPv6 loopback ::1, and logs IPv6 addresses as [IP]:PORT" {

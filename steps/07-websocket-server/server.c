@@ -1064,7 +1064,8 @@ static size_t encode_frame_header(int fin, int opcode, uint64_t length, unsigned
  * moves to OPEN (exchanging frames) if the handshake succeeds, and to
  * CLOSING once our last bytes are queued (a close frame, the page, or an
  * HTTP error): then we only wait for the client to take them and close, and
- * read and drop whatever it still sends, for a limited time.
+ * read and drop whatever it still sends, until a deadline that moves only
+ * while it takes them.
  */
 enum phase { HANDSHAKE, OPEN, CLOSING };
 
@@ -1665,7 +1666,8 @@ static int finish_sending(struct connection *client)
     return 0;
 }
 
-/* How long poll() may sleep: until the first closing deadline, or forever. */
+/* How long poll() may sleep: until the first closing deadline or the
+ * stop's, or forever. */
 static int poll_timeout(const struct server *server)
 {
     long long first = -1;
@@ -1823,13 +1825,13 @@ static void accept_clients(struct server *server, int listener)
  */
 static void begin_stop(struct server *server, int listener)
 {
+    if (close(listener) == -1) /* first: once we say so, connecting is refused */
+        die("close");
+    server->watched[LISTENER].fd = -1; /* poll() skips a negative descriptor */
+    server->watched[STOP_PIPE].fd = -1;
     printf("[INFO] Shutting down\n");
     server->stopping = 1;
     server->stop_deadline = now_ms() + 2LL * CLOSE_TIMEOUT_MS;
-    server->watched[STOP_PIPE].fd = -1; /* poll() skips a negative descriptor */
-    server->watched[LISTENER].fd = -1;
-    if (close(listener) == -1)
-        die("close");
     for (size_t i = server->client_count; i > 0; i--) {
         struct connection *client = &server->clients[i - 1];
         int failed = client->phase == OPEN && send_close(client, 1001) == -1;
@@ -1844,9 +1846,9 @@ static void begin_stop(struct server *server, int listener)
 // [event-loop]
 /*
  * The event loop of step 05: sleep in poll() until some sockets are ready
- * (or a closing connection's deadline comes), deal with each ready one
- * without ever waiting on it, and go round again. After a stop signal, it
- * goes on until the last connection has closed.
+ * (or a closing connection's deadline, or the stop's, comes), deal with
+ * each ready one without ever waiting on it, and go round again. After a
+ * stop signal, it goes on until the last connection has closed.
  */
 static void serve(struct server *server, int listener)
 {
