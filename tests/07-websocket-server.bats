@@ -18,6 +18,7 @@ setup() {
 
 # On failure, bats shows what the test printed: add the server's own words.
 teardown() {
+    [[ -z ${PEER_PID:-} ]] || kill "$PEER_PID" 2>/dev/null || true
     stop_server
     if [[ -s ${SERVER_LOG:-} || -s ${SERVER_ERR:-} ]]; then
         echo "--- server stdout (last 15 lines):"
@@ -42,6 +43,28 @@ from sockets import connect, local_address, reset, send_at_once
 from websocket import *
 EOF
 )"$'\n'"$script" "$@"
+}
+
+# background_ws_peer OUT READY SCRIPT: runs SCRIPT (inline Python, as for
+# ws_peer, given the port) in the background, its output in OUT, and waits
+# until OUT has a line starting with READY. Teardown kills it (PEER_PID).
+background_ws_peer() {
+    local out=$1 ready=$2 script=$3
+    ws_peer "$script" "$PORT" >"$out" 3>&- &
+    PEER_PID=$!
+    wait_until 10 grep -q "^$ready" "$out" || fail "the client never printed '$ready': $(<"$out")"
+}
+
+# assert_stop_took MIN_MS MAX_MS SINCE: the stopping server exits, with
+# status 0, no sooner than MIN_MS after SINCE (an $EPOCHREALTIME) and no
+# later than MAX_MS and 2 s of slack.
+assert_stop_took() {
+    local min_ms=$1 max_ms=$2 since=$3 bound=$(($2 / 1000 + 2))
+    wait_until "$bound" server_gone || fail "the server still runs $bound s after SIGTERM"
+    local took_ms=$(((${EPOCHREALTIME//[!0-9]/} - ${since//[!0-9]/}) / 1000))
+    ((took_ms >= min_ms - 100)) || fail "the stop took $took_ms ms, not the $min_ms ms it should wait"
+    stop_server
+    assert_equal "$SERVER_STATUS" 0
 }
 
 # server_limit NAME: the value of the server's `#define NAME EXPRESSION`
@@ -181,16 +204,14 @@ the server closed the connection"
 
 @test "07: SIGTERM: a client that never answers holds the stop for CLOSE_TIMEOUT_MS, its close deadline; new clients are refused meanwhile" {
     start_server "$SERVER"
-    local held=$BATS_TEST_TMPDIR/held timeout
+    local timeout
     timeout=$(server_limit CLOSE_TIMEOUT_MS)
-    ws_peer '
+    background_ws_peer "$BATS_TEST_TMPDIR/held" echoed '
 conn = Connection(int(sys.argv[1]))
 conn.send_frame(TEXT, b"hello")
 print("echoed" if conn.read_frame().payload == b"hello" else "not echoed", flush=True)
 time.sleep(20)  # reads nothing more, answers nothing
-' "$PORT" >"$held" 3>&- &
-    local holder=$!
-    wait_until 5 grep -q echoed "$held" || fail "the held client got no echo"
+'
     local stopped_at=$EPOCHREALTIME
     kill -TERM "$SERVER_PID"
     wait_for_log 'Shutting down'
@@ -200,24 +221,18 @@ time.sleep(20)  # reads nothing more, answers nothing
         fail "a new client could connect during the stop"
     fi 2>/dev/null
     server_alive || fail "the server exited without waiting for the closing client"
-    local bound=$((timeout / 1000 + 2))
-    wait_until "$bound" server_gone || fail "the server still runs $bound s after SIGTERM"
-    local took_ms=$(( (${EPOCHREALTIME//[!0-9]/} - ${stopped_at//[!0-9]/}) / 1000 ))
-    ((took_ms >= timeout - 100)) || fail "the stop took $took_ms ms: it did not wait for the client"
-    stop_server
-    assert_equal "$SERVER_STATUS" 0
+    assert_stop_took "$timeout" "$timeout" "$stopped_at"
     run -0 grep -F "did not close within $timeout ms" "$SERVER_LOG"
-    kill "$holder" 2>/dev/null || true
 }
 
 @test "07: SIGTERM: a client that keeps reading slowly is closed when the stop's time runs out, twice CLOSE_TIMEOUT_MS after the signal" {
     start_server "$SERVER"
-    local out=$BATS_TEST_TMPDIR/slow timeout
+    local timeout
     timeout=$(server_limit CLOSE_TIMEOUT_MS)
     # A 32 MiB echo, taken 64 KiB every 20 ms: about 10 s in all, never a
     # pause as long as CLOSE_TIMEOUT_MS, so only the stop's own deadline
     # can end it.
-    ws_peer '
+    background_ws_peer "$BATS_TEST_TMPDIR/slow" sent '
 conn = Connection(int(sys.argv[1]))
 conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
 conn.send(frame(BINARY, os.urandom(32 << 20)))
@@ -229,21 +244,13 @@ while True:
             break
     except OSError:
         break
-' "$PORT" >"$out" 3>&- &
-    local reader=$!
-    wait_until 10 grep -q '^sent' "$out" || fail "the client could not send its message"
+'
     wait_for_log 'Received binary' 10
     local stopped_at=$EPOCHREALTIME
     kill -TERM "$SERVER_PID"
-    local bound=$((2 * timeout / 1000 + 2))
-    wait_until "$bound" server_gone || fail "the stop outlasted twice CLOSE_TIMEOUT_MS by more than 2 s"
-    local took_ms=$(( (${EPOCHREALTIME//[!0-9]/} - ${stopped_at//[!0-9]/}) / 1000 ))
-    ((took_ms >= 2 * timeout - 100)) || fail "the stop took $took_ms ms: the reader was cut off early"
-    stop_server
-    assert_equal "$SERVER_STATUS" 0
+    assert_stop_took $((2 * timeout)) $((2 * timeout)) "$stopped_at"
     run -0 grep -F "was still closing when the stop's time ran out" "$SERVER_LOG"
     run ! grep -F 'did not' "$SERVER_LOG"
-    kill "$reader" 2>/dev/null || true
 }
 
 @test "07: listens on the IPv6 loopback ::1, and logs IPv6 addresses as [IP]:PORT" {
