@@ -18,18 +18,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t piece = (size_t)data[0] + 1;
     data++;
     size--;
-    unsigned char *copy = malloc(size + 1); /* the reader unmasks in place */
-    if (copy == NULL)
-        return 0;
-    memcpy(copy, data, size);
-
     struct connection client = {.fd = -1, .phase = OPEN};
-    snprintf(client.peer, sizeof client.peer, "fuzz");
-    int dropped = 0;
-    for (size_t at = 0; at < size && !dropped; at += piece) {
-        size_t n = size - at < piece ? size - at : piece;
-        dropped = receive_bytes(&client, copy + at, n) == -1;
-    }
+    unsigned char *copy;
+    int dropped = feed_in_pieces(&client, data, size, piece, &copy);
+    if (dropped == -1)
+        return 0;
     if (client.pending_size > MAX_PENDING || client.message_size > MAX_MESSAGE)
         broken("memory stays within MAX_PENDING and MAX_MESSAGE");
     if (client.message_opcode == 0 && client.message_size != 0)

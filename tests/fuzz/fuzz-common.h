@@ -32,6 +32,28 @@ static void broken(const char *rule)
 }
 
 /*
+ * Feeds a copy of data (the reader unmasks in place) to client, piece bytes
+ * at a time, as recv() would hand them over. Returns 1 if the server dropped
+ * the client (receive_bytes() failed), 0 if not, -1 if out of memory. The
+ * caller frees *copy, which the client's buffers may still point into.
+ */
+static int feed_in_pieces(struct connection *client, const uint8_t *data, size_t size, size_t piece,
+                          unsigned char **copy)
+{
+    *copy = malloc(size + 1);
+    if (*copy == NULL)
+        return -1;
+    memcpy(*copy, data, size);
+    snprintf(client->peer, sizeof client->peer, "fuzz");
+    int dropped = 0;
+    for (size_t at = 0; at < size && !dropped; at += piece) {
+        size_t n = size - at < piece ? size - at : piece;
+        dropped = receive_bytes(client, *copy + at, n) == -1;
+    }
+    return dropped;
+}
+
+/*
  * Checks bytes the server queued, from `at`: server frames only (section
  * 5): unmasked, RSV 0, FIN 1, a known opcode, the shortest length form,
  * control frames of 125 bytes at most, nothing after a close frame.

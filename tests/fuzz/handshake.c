@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The parser alone, on the input as one request. */
     struct handshake hs;
     parse_handshake((const char *)data, size, &hs);
-    static const int known[] = {101, 200, 400, 404, 405, 426};
+    static const int known[] = {101, 200, 400, 404, 405, 426, 505};
     int is_known = 0;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         is_known |= hs.status == known[i];
@@ -53,17 +53,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         broken("101 only with one Host, a valid key and version 13");
 
     /* The whole connection, fed in pieces. */
-    unsigned char *copy = malloc(size + 1);
-    if (copy == NULL)
-        return 0;
-    memcpy(copy, data, size);
     struct connection client = {.fd = -1, .phase = HANDSHAKE};
-    snprintf(client.peer, sizeof client.peer, "fuzz");
-    int dropped = 0;
-    for (size_t at = 0; at < size && !dropped; at += piece) {
-        size_t n = size - at < piece ? size - at : piece;
-        dropped = receive_bytes(&client, copy + at, n) == -1;
-    }
+    unsigned char *copy;
+    int dropped = feed_in_pieces(&client, data, size, piece, &copy);
+    if (dropped == -1)
+        return 0;
     if (client.request_size > MAX_REQUEST)
         broken("the request stays within MAX_REQUEST");
     if (!dropped && client.phase != HANDSHAKE) {
