@@ -10,6 +10,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 load server_cases
+load event_loop_cases
 
 setup() {
     SERVER=$(server_binary 07-websocket-server)
@@ -44,6 +45,22 @@ from websocket import *
 EOF
 )"$'\n'"$script" "$@"
 }
+
+# check_unread_log_stops_every_client's active client, over WebSocket: a
+# reply is the echo frame.
+WS_ACTIVE_CLIENT='
+def open_active(port): return Connection(port)
+def say(active, data): active.send_frame(TEXT, data)
+def socket_of(active): return active.sock
+def answer(active, seconds):
+    try:
+        active.read_frame(seconds)
+        return "reply"
+    except socket.timeout:
+        return "nothing"
+    except Closed:
+        return "closed"
+'
 
 # background_ws_peer OUT READY SCRIPT: runs SCRIPT (inline Python, as for
 # ws_peer, given the port) in the background, its output in OUT, and waits
@@ -987,6 +1004,10 @@ the connection stayed open for $seconds s"
     wait "$half_pid"
     run cat "$half"
     assert_output "the connection stayed open for $seconds s"
+}
+
+@test "07 limit: a log that nobody reads stops every client (printf blocks)" {
+    check_unread_log_stops_every_client ws_peer "$WS_ACTIVE_CLIENT"
 }
 
 @test "07 limit: no TLS: a wss:// client's TLS handshake gets no answer, and its ClientHello ends as an unfinished HTTP request" {

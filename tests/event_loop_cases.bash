@@ -1,7 +1,9 @@
 # Test cases the one-thread event-loop servers share: step 05 (poll) and
-# step 06 (epoll), which must do the same for their clients. A step's .bats
-# file loads this after server_cases, sets SERVER to its binary, and may
-# define python_peer_helpers (step 06 adds what reads its interest list).
+# step 06 (epoll), which must do the same for their clients, and step 07
+# (WebSocket on step 05's loop) where its clients can be told apart. A
+# step's .bats file loads this after server_cases, sets SERVER to its
+# binary, and may define python_peer_helpers (step 06 adds what reads its
+# interest list).
 
 # python_peer_helpers: Python the step adds to python_peer's common part
 # (functions its tests use). Step 05 adds nothing.
@@ -173,7 +175,21 @@ check_idle_client_keeps_descriptor() {
 still open after 2 s of silence"
 }
 
+# The active client of check_unread_log_stops_every_client, in Python: how
+# it opens a connection, says something, and finds the socket to wait on;
+# answer(active, seconds) is python_peer's. Plain TCP here; step 07 has its
+# WebSocket one.
+TCP_ACTIVE_CLIENT='
+def open_active(port): return connect(port)
+def say(active, data): active.sendall(data)
+def socket_of(active): return active
+'
+
+# check_unread_log_stops_every_client [PEER ACTIVE_CLIENT]: PEER runs inline
+# Python (python_peer by default) with ACTIVE_CLIENT's functions
+# (TCP_ACTIVE_CLIENT by default) defined first.
 check_unread_log_stops_every_client() {
+    local peer=${1:-python_peer} active_client=${2:-$TCP_ACTIVE_CLIENT}
     # The server's stdout is a pipe that nobody reads until the client below
     # does: once its 64 KiB are full, printf() blocks, and so does the loop.
     local log=$BATS_TEST_TMPDIR/log line
@@ -184,15 +200,15 @@ check_unread_log_stops_every_client() {
     SERVER_PID=$!
     IFS= read -r -t 5 line <&4 || fail "the server did not say where it listens"
     PORT=${line##*:}
-    run -0 python_peer '
+    run -0 "$peer" "$active_client"'
 import select
 port, log_path = int(sys.argv[1]), sys.argv[2]
-active = connect(port)
-active.sendall(b"before")
+active = open_active(port)
+say(active, b"before")
 print("before the log fills up:", answer(active, 2.0))
 for _ in range(3000):  # two log lines each, about 90 bytes: far past 64 KiB
     connect(port).close()
-active.sendall(b"during")
+say(active, b"during")
 print("with the log pipe full, within 1 s:", answer(active, 1.0))
 log = os.open(log_path, os.O_RDONLY | os.O_NONBLOCK)
 deadline, got = time.monotonic() + 10, "nothing"
@@ -202,7 +218,7 @@ while got == "nothing" and time.monotonic() < deadline:
             pass
     except BlockingIOError:
         pass
-    if select.select([active], [], [], 0.05)[0]:
+    if select.select([socket_of(active)], [], [], 0.05)[0]:
         got = answer(active, 1.0)
 print("once someone reads the log:", got)
 os.close(log)
