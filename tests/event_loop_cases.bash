@@ -206,7 +206,7 @@ port, log_path = int(sys.argv[1]), sys.argv[2]
 active = open_active(port)
 say(active, b"before")
 print("before the log fills up:", answer(active, 2.0))
-for _ in range(3000):  # two log lines each, about 90 bytes: far past 64 KiB
+for _ in range(3000):  # two log lines each, about 90 bytes: far past a 64 KiB pipe (4 KiB pages)
     connect(port).close()
 say(active, b"during")
 print("with the log pipe full, within 1 s:", answer(active, 1.0))
