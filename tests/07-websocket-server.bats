@@ -105,6 +105,14 @@ EOF
 FAILED_1002="close 1002
 the server closed the connection"
 
+# What `ws handshake` prints for a 101 that names no extension and no
+# subprotocol, then a working echo.
+UPGRADED='HTTP/1.1 101 Switching Protocols
+accept key: right
+upgrade: websocket
+connection: Upgrade
+then a message came back as text "after the handshake"'
+
 # --- What every server step does ------------------------------------------------------
 
 @test "07: builds alone with the cc line its chapter shows" { check_standalone_build 07-websocket-server server.c; }
@@ -409,11 +417,7 @@ close 1000"
 @test "07 handshake: 101 with the right Sec-WebSocket-Accept for a random key (4.2.2)" {
     start_server "$SERVER"
     run -0 ws handshake
-    assert_output 'HTTP/1.1 101 Switching Protocols
-accept key: right
-upgrade: websocket
-connection: Upgrade
-then a message came back as text "after the handshake"'
+    assert_output "$UPGRADED"
 }
 
 @test "07 handshake: the RFC's sample key gets the RFC's accept value on the wire (4.2.2)" {
@@ -595,11 +599,7 @@ the server closed the connection"
         "header=Sec-WebSocket-Protocol:chat, superchat"
     # No sec-websocket-extensions or sec-websocket-protocol line: the
     # scenario prints those headers when they are there.
-    assert_output 'HTTP/1.1 101 Switching Protocols
-accept key: right
-upgrade: websocket
-connection: Upgrade
-then a message came back as text "after the handshake"'
+    assert_output "$UPGRADED"
 }
 
 @test "07 handshake: a plain GET / serves the HTML page, whose script connects back with ws://" {

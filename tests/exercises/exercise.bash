@@ -102,6 +102,15 @@ expect_option_known() {
         fail "The program answered $2 with a usage error (exit status 2)." "add the $2 option first"
 }
 
+# start_with_option OPTION VALUE HINT: starts the student's server with
+# OPTION VALUE, or fails with what it said on standard error, and HINT.
+start_with_option() {
+    PORT=
+    start_server "$PROGRAM" "$1" "$2" 2>/dev/null || true
+    { [[ -n $PORT ]] && server_alive; } ||
+        fail "The server did not start with $1 $2. It said: $(cat "$SERVER_ERR")" "$3"
+}
+
 # random_word [LENGTH]: LENGTH (default 8) random letters, mixed case.
 random_word() {
     local letters=abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ word="" i

@@ -1,7 +1,8 @@
-# Loaded by the checks of the idle-timeout exercises, steps 02, 05 and 06
-# (load ../idle-timeout, after load ../exercise): the server's -t SECONDS
-# option, and the check all make of a client that falls silent; then the
-# checks steps 05 and 06 share, one event loop timing every client. Each
+# Loaded by the checks of the idle-timeout exercises, steps 02, 05, 06 and
+# 07 (load ../idle-timeout, after load ../exercise): the server's -t SECONDS
+# option, and the check steps 02 to 06 make of a client that falls silent;
+# then the checks steps 05 and 06 share, one event loop timing every client.
+# Step 07's checks, over WebSocket, use only the first part. Each
 # step's clients.py has the scenarios they run (05's, which 06's reuses),
 # printing the same lines.
 #
@@ -13,12 +14,7 @@ T_OPTION_HINT="add the -t option, parsed as -p is: a whole number of seconds, fr
 clients() { "$PYTHON" "$BATS_TEST_DIRNAME/clients.py" "$1" "$PORT" "${@:2}"; }
 
 # start_with SECONDS: starts the server with -t SECONDS, or fails saying why.
-start_with() {
-    PORT=
-    start_server "$PROGRAM" -t "$1" 2>/dev/null || true
-    { [[ -n $PORT ]] && server_alive; } ||
-        fail "The server did not start with -t $1. It said: $(cat "$SERVER_ERR")" "$T_OPTION_HINT"
-}
+start_with() { start_with_option -t "$1" "$T_OPTION_HINT"; }
 
 has_disconnected_line() { grep -q '^\[CONNECTION\] Disconnected' "$SERVER_LOG"; }
 

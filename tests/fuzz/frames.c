@@ -13,11 +13,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size == 0)
+    size_t piece;
+    if (!take_piece_size(&data, &size, &piece))
         return 0;
-    size_t piece = (size_t)data[0] + 1;
-    data++;
-    size--;
     struct connection client = {.fd = -1, .phase = OPEN};
     unsigned char *copy;
     int dropped = feed_in_pieces(&client, data, size, piece, &copy);

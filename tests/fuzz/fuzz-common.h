@@ -31,6 +31,18 @@ static void broken(const char *rule)
     abort();
 }
 
+/* The input's first byte says how big the pieces are (1 to 256 bytes);
+ * takes it off the input. Returns 0 for an empty input. */
+static int take_piece_size(const uint8_t **data, size_t *size, size_t *piece)
+{
+    if (*size == 0)
+        return 0;
+    *piece = (size_t)(*data)[0] + 1;
+    (*data)++;
+    (*size)--;
+    return 1;
+}
+
 /*
  * Feeds a copy of data (the reader unmasks in place) to client, piece bytes
  * at a time, as recv() would hand them over. Returns 1 if the server dropped

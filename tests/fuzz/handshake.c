@@ -34,11 +34,9 @@ static size_t body_size(const struct connection *client, size_t end)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size == 0)
+    size_t piece;
+    if (!take_piece_size(&data, &size, &piece))
         return 0;
-    size_t piece = (size_t)data[0] + 1;
-    data++;
-    size--;
 
     /* The parser alone, on the input as one request. */
     struct handshake hs;

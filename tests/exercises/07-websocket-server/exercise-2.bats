@@ -13,12 +13,7 @@ handshake() { "$PYTHON" "$TESTS_DIR/lib/websocket.py" handshake "$PORT" "$@"; }
 P_OPTION_HINT="add the -P option, taking the subprotocol's name, as -p takes the port."
 
 # start_with NAME: starts the server with -P NAME, or fails saying why.
-start_with() {
-    PORT=
-    start_server "$PROGRAM" -P "$1" 2>/dev/null || true
-    { [[ -n $PORT ]] && server_alive; } ||
-        fail "The server did not start with -P $1. It said: $(cat "$SERVER_ERR")" "$P_OPTION_HINT"
-}
+start_with() { start_with_option -P "$1" "$P_OPTION_HINT"; }
 
 # opened_with [HEADER_LINE]: what the handshake scenario prints for a 101
 # answer (with HEADER_LINE among its headers, if given) and a working echo.

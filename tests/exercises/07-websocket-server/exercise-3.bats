@@ -3,20 +3,7 @@
 # and close it (code 1001) if it stays silent as long again.
 bats_require_minimum_version 1.5.0
 load ../exercise
-
-clients() { "$PYTHON" "$BATS_TEST_DIRNAME/clients.py" "$1" "$PORT" "${@:2}"; }
-
-T_OPTION_HINT="add the -t option, parsed as -p is: a whole number of seconds, from 0 to 3600."
-
-# start_with SECONDS: starts the server with -t SECONDS, or fails saying why.
-start_with() {
-    PORT=
-    start_server "$PROGRAM" -t "$1" 2>/dev/null || true
-    { [[ -n $PORT ]] && server_alive; } ||
-        fail "The server did not start with -t $1. It said: $(cat "$SERVER_ERR")" "$T_OPTION_HINT"
-}
-
-has_disconnected_line() { grep -q '^\[CONNECTION\] Disconnected' "$SERVER_LOG"; }
+load ../idle-timeout
 
 @test "with -t 1, a silent WebSocket gets a ping after 1 s, and close 1001 1 s later; the log says why" {
     start_with 1
